@@ -1,0 +1,166 @@
+import {
+  ErrorBodyParser,
+  ErrorCode,
+  OAuthRequestError,
+  OAuthTokenError,
+  isRecord,
+  parseRfc6749Error,
+  safeCause,
+} from './errors';
+import { bodyExcerpt, redactJson, scrub } from './redact';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export interface ProviderRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  /** Milliseconds for the whole exchange, body included. */
+  timeout: number;
+  /** Values that must never appear in an error: client secret, code, tokens. */
+  secrets: readonly (string | undefined)[];
+  /** For messages: "Token request", "Profile request". */
+  label: string;
+  provider?: string;
+}
+
+export interface ProviderResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The parsed body when it is JSON (or a form-encoded token response); undefined otherwise. */
+  json: unknown;
+}
+
+/**
+ * One request to a provider with `fetch`: redirects are not followed, the timeout covers the body, and
+ * every transport failure becomes a typed error with no secret in it.
+ */
+export async function sendProviderRequest(request: ProviderRequest): Promise<ProviderResponse> {
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(request.url, {
+      method: request.method,
+      headers: { Accept: 'application/json', ...request.headers },
+      body: request.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(request.timeout),
+    });
+    text = await response.text();
+  } catch (error) {
+    throw transportError(request, error);
+  }
+  if (response.status >= 300 && response.status < 400) {
+    throw new OAuthRequestError({
+      code: ErrorCode.UNEXPECTED_REDIRECT,
+      status: response.status,
+      provider: request.provider,
+      message: `${request.label} failed: the provider answered HTTP ${response.status} with a redirect, which is not followed`,
+    });
+  }
+  return { status: response.status, headers: response.headers, text, json: parseBody(text, response.headers.get('content-type')) };
+}
+
+function transportError(request: ProviderRequest, error: unknown): OAuthRequestError {
+  const name = (error as { name?: unknown })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new OAuthRequestError({
+      code: ErrorCode.TIMEOUT,
+      provider: request.provider,
+      message: `${request.label} failed: no answer within ${request.timeout} ms`,
+      cause: safeCause(error, request.secrets),
+    });
+  }
+  const cause = safeCause(error, request.secrets);
+  const reason = (cause?.cause as Error | undefined)?.message ?? cause?.message ?? 'unknown error';
+  return new OAuthRequestError({
+    code: ErrorCode.NETWORK,
+    provider: request.provider,
+    message: `${request.label} failed: network error (${reason})`,
+    cause,
+  });
+}
+
+function parseBody(text: string, contentType: string | null): unknown {
+  const type = (contentType ?? '').toLowerCase();
+  if (type.includes('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  const trimmed = text.trim();
+  if (type.includes('json') || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+export interface ReadJsonOptions {
+  parseError?: ErrorBodyParser;
+  secrets: readonly (string | undefined)[];
+  label: string;
+  provider?: string;
+}
+
+/**
+ * The JSON object of a successful answer, or the typed error the answer amounts to: the provider's
+ * named error (non-2xx, or a 2xx that carries one), an HTTP error, or an unexpected body.
+ */
+export function readJsonObject(response: ProviderResponse, options: ReadJsonOptions): Record<string, unknown> {
+  const { status, json } = response;
+  const ok = status >= 200 && status < 300;
+  const named = json === undefined ? undefined : (options.parseError ?? parseRfc6749Error)(json, status);
+  const excerpt = () => bodyExcerpt(response.text, options.secrets) || '(empty)';
+  if (named) {
+    const description = named.description ? ` (${bodyExcerpt(named.description, options.secrets)})` : '';
+    return failWith(
+      new OAuthTokenError({
+        code: named.code,
+        status,
+        description: named.description === undefined ? undefined : bodyExcerpt(named.description, options.secrets),
+        uri: named.uri,
+        details: named.details && redactDetails(named.details, options.secrets),
+        provider: options.provider,
+        message: `${options.label} failed: ${named.code}${description}, HTTP ${status}`,
+      }),
+    );
+  }
+  if (!ok) {
+    return failWith(
+      new OAuthRequestError({
+        code: ErrorCode.HTTP_ERROR,
+        status,
+        provider: options.provider,
+        message: `${options.label} failed: HTTP ${status}; body: ${excerpt()}`,
+      }),
+    );
+  }
+  if (!isRecord(json)) {
+    const what = response.text.trim() === '' ? 'an empty body' : /^\s*</.test(response.text) ? 'HTML' : 'a body that is not a JSON object';
+    return failWith(
+      new OAuthRequestError({
+        code: ErrorCode.UNEXPECTED_RESPONSE,
+        status,
+        provider: options.provider,
+        message: `${options.label} failed: HTTP ${status} with ${what}; body: ${excerpt()}`,
+      }),
+    );
+  }
+  return json;
+}
+
+function redactDetails(details: Record<string, unknown>, secrets: readonly (string | undefined)[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(redactJson(details) as Record<string, unknown>)) {
+    out[key] = typeof value === 'string' ? scrub(value, secrets) : value;
+  }
+  return out;
+}
+
+function failWith(error: Error): never {
+  throw error;
+}

@@ -1,0 +1,36 @@
+export { ProviderStrategy } from './strategy';
+export type { ProviderDefinition, ProviderStrategyOptions, TokenParams } from './strategy';
+export { TokenClient, basicAuthorization } from './token-client';
+export type { BodyEncoding, ClientAuthentication, TokenClientOptions, TokenRequestParams } from './token-client';
+export { createOAuth2Adapter } from './oauth2-adapter';
+export type { TokenClientOAuth2, TokenClientOAuth2Class, AdapterSettings } from './oauth2-adapter';
+export { toTokenSet, expiresWithin } from './token-set';
+export type { TokenSet } from './token-set';
+export {
+  ErrorCode,
+  OAuthTokenError,
+  OAuthRequestError,
+  isOAuthError,
+  isRecord,
+  parseRfc6749Error,
+} from './errors';
+export type { ErrorCodeValue, ErrorBodyParser, OAuthError, OAuthErrorFields, ProviderErrorFields } from './errors';
+export { SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
+export type { SessionStateStoreOptions } from './state-store';
+export { adaptVerify } from './verify';
+export {
+  emailList,
+  firstId,
+  idString,
+  isEmail,
+  profileFromTokenResponse,
+  profileFromUserInfo,
+  stringField,
+  TOKEN_IDENTITY_KEYS,
+  USERINFO_ID_KEYS,
+} from './profile';
+export type { Profile, TokenIdentityOptions } from './profile';
+export { checkOneOf, checkURL, joinURL, normalizeScope, optionError, optionalString, requireString } from './options';
+export { bodyExcerpt, redactJson, scrub } from './redact';
+export { sendProviderRequest, readJsonObject, DEFAULT_TIMEOUT_MS } from './http';
+export type { ProviderRequest, ProviderResponse } from './http';

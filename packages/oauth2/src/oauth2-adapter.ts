@@ -1,0 +1,91 @@
+import { OAuth2 } from 'oauth';
+import { TokenClient, TokenClientOptions, TokenRequestParams } from './token-client';
+import { TokenSet } from './token-set';
+
+import type { oauth2tokenCallback as AccessTokenCallback } from 'oauth';
+
+/** The settings of a token client that node-oauth's constructor arguments do not carry. */
+export type AdapterSettings = Omit<TokenClientOptions, 'tokenURL' | 'clientID' | 'clientSecret' | 'headers'>;
+
+/**
+ * node-oauth's `OAuth2`, answering `getOAuthAccessToken` with a TokenClient.
+ *
+ * passport-oauth2 calls `_oauth2.getOAuthAccessToken(code, params, cb)` in its callback leg, and
+ * passport-oauth2-refresh clones `_oauth2` with `new strategy._oauth2.constructor(clientId, secret,
+ * baseSite, authorizeUrl, tokenUrl, customHeaders)` and then copies `getOAuthAccessToken` onto the
+ * clone. The provider's settings (encoding, client authentication, timeout, error parser) are not in
+ * those six arguments, so each strategy gets its own class that closes over them: a clone made by its
+ * constructor speaks the provider's dialect too.
+ */
+export interface TokenClientOAuth2 extends OAuth2 {
+  readonly tokenClient: TokenClient;
+  /** The TokenSet of a token response being handed to passport right now (see ProviderStrategy). */
+  tokenSetFor(accessToken: string): TokenSet | undefined;
+}
+
+export type TokenClientOAuth2Class = new (
+  clientId: string,
+  clientSecret: string,
+  baseSite: string,
+  authorizePath: string,
+  accessTokenPath: string,
+  customHeaders?: Record<string, string>,
+) => TokenClientOAuth2;
+
+export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth2Class {
+  return class ProviderOAuth2 extends OAuth2 implements TokenClientOAuth2 {
+    readonly tokenClient: TokenClient;
+    readonly #delivering = new Map<string, TokenSet>();
+
+    constructor(
+      clientId: string,
+      clientSecret: string,
+      baseSite: string,
+      authorizePath: string,
+      accessTokenPath: string,
+      customHeaders?: Record<string, string>,
+    ) {
+      super(clientId, clientSecret, baseSite, authorizePath, accessTokenPath, customHeaders);
+      this.tokenClient = new TokenClient({
+        ...settings,
+        tokenURL: `${baseSite ?? ''}${accessTokenPath}`,
+        clientID: clientId,
+        clientSecret,
+        headers: customHeaders,
+      });
+      // Anyone calling node-oauth's own get() sends the token in a header, never in the query string.
+      this.useAuthorizationHeaderforGET(true);
+    }
+
+    tokenSetFor(accessToken: string): TokenSet | undefined {
+      return this.#delivering.get(accessToken);
+    }
+
+    override getOAuthAccessToken(code: string, paramsOrCallback: TokenRequestParams | AccessTokenCallback, maybeCallback?: AccessTokenCallback): void {
+      const params = typeof paramsOrCallback === 'function' ? {} : (paramsOrCallback ?? {});
+      const callback = (typeof paramsOrCallback === 'function' ? paramsOrCallback : maybeCallback) as AccessTokenCallback;
+      // node-oauth's contract: the code goes in `refresh_token` for a refresh, in `code` otherwise.
+      const grantType = params.grant_type ?? 'authorization_code';
+      const codeParam = grantType === 'refresh_token' ? 'refresh_token' : 'code';
+      const request = { ...params, grant_type: grantType, [codeParam]: code };
+      if (typeof code !== 'string' || code === '') {
+        process.nextTick(callback, new TypeError(`${codeParam} must be a non-empty string`));
+        return;
+      }
+      this.tokenClient.requestToken(request).then(
+        (tokenSet) =>
+          process.nextTick(() => {
+            // Like node-oauth, `params` lacks refresh_token (it is the second argument); tokenSet.raw keeps it.
+            const { refresh_token: _omitted, ...results } = tokenSet.raw;
+            this.#delivering.set(tokenSet.accessToken, tokenSet);
+            try {
+              callback(null as unknown as Error, tokenSet.accessToken, tokenSet.refreshToken, { ...results, tokenSet });
+            } finally {
+              this.#delivering.delete(tokenSet.accessToken);
+            }
+          }),
+        (error: Error) => process.nextTick(callback, error),
+      );
+    }
+  };
+}

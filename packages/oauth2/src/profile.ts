@@ -1,0 +1,107 @@
+import { isRecord } from './errors';
+
+/** The normalized profile every strategy gives its verify callback (passport's profile convention). */
+export interface Profile {
+  provider: string;
+  id: string;
+  displayName?: string;
+  /** Always an array, possibly empty. */
+  emails: { value: string; type?: string; verified?: boolean }[];
+  /** Always an array, possibly empty. */
+  photos: { value: string }[];
+  /** The identity document as received (JSON text); for identities read from a token response, the redacted response. */
+  _raw: string;
+  _json: Record<string, unknown>;
+}
+
+/** A string id from a string or a finite number; undefined for anything else. */
+export function idString(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** The first present id among `keys`. */
+export function firstId(json: Record<string, unknown>, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const id = idString(json[key]);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function isEmail(value: unknown): value is string {
+  return typeof value === 'string' && EMAIL.test(value);
+}
+
+export function emailList(...candidates: unknown[]): Profile['emails'] {
+  const seen = new Set<string>();
+  const emails: Profile['emails'] = [];
+  for (const value of candidates) {
+    if (isEmail(value) && !seen.has(value)) {
+      seen.add(value);
+      emails.push({ value });
+    }
+  }
+  return emails;
+}
+
+export function stringField(json: Record<string, unknown>, key: string): string | undefined {
+  const value = json[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Token-response keys that may identify the user, in order (DESIGN.md "Identity from a token response"). */
+export const TOKEN_IDENTITY_KEYS = ['user_id', 'account_id', 'id', 'sub', 'email'] as const;
+
+const TOKEN_SECRETS = ['access_token', 'refresh_token', 'id_token'];
+
+export interface TokenIdentityOptions {
+  /** Marketo puts the API user's email in `scope`: accept it as identity. */
+  scopeIsEmail?: boolean;
+}
+
+/**
+ * A profile from identity fields of a token response, for providers that document no identity
+ * endpoint; undefined when the response names nobody. `_json` and `_raw` never hold the tokens.
+ */
+export function profileFromTokenResponse(provider: string, raw: Record<string, unknown>, options: TokenIdentityOptions = {}): Profile | undefined {
+  const json: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) if (!TOKEN_SECRETS.includes(key)) json[key] = value;
+  const scopeEmail = options.scopeIsEmail && isEmail(json.scope) ? json.scope : undefined;
+  const id = firstId(json, TOKEN_IDENTITY_KEYS) ?? scopeEmail;
+  if (id === undefined) return undefined;
+  const emails = emailList(json.email, scopeEmail);
+  return {
+    provider,
+    id,
+    displayName: stringField(json, 'name') ?? emails[0]?.value,
+    emails,
+    photos: [],
+    _raw: JSON.stringify(json),
+    _json: json,
+  };
+}
+
+/** Keys that may hold the id in a generic identity (userinfo-style) document. */
+export const USERINFO_ID_KEYS = ['id', 'user_id', 'sub', 'account_id', 'email'] as const;
+
+/** A profile from a generic JSON identity document (the `userProfileURL` option of the guide-only providers). */
+export function profileFromUserInfo(provider: string, json: unknown, raw: string): Profile | undefined {
+  if (!isRecord(json)) return undefined;
+  const id = firstId(json, USERINFO_ID_KEYS);
+  if (id === undefined) return undefined;
+  const emails = emailList(json.email);
+  const picture = stringField(json, 'picture') ?? stringField(json, 'avatar_url');
+  return {
+    provider,
+    id,
+    displayName: stringField(json, 'name') ?? stringField(json, 'display_name') ?? emails[0]?.value,
+    emails,
+    photos: picture ? [{ value: picture }] : [],
+    _raw: raw,
+    _json: json,
+  };
+}

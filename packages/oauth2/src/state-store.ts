@@ -1,0 +1,119 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Request } from 'express';
+
+export interface SessionStateStoreOptions {
+  /** The session property holding this strategy's pending logins. */
+  key: string;
+  /** How long a login may take between redirect and callback; default 10 minutes. */
+  ttlMs?: number;
+  /** Pending logins kept per session (the oldest go first); default 10. */
+  maxPending?: number;
+  /** Package name for error messages. */
+  owner?: string;
+}
+
+interface PendingLogin {
+  /** SHA-256 of the state value: the state itself is never kept, and comparing digests leaks nothing. */
+  digest: string;
+  createdAt: number;
+  verifier?: string;
+  appState?: unknown;
+}
+
+interface SessionLike {
+  [key: string]: unknown;
+  save?: (callback: (err?: unknown) => void) => void;
+}
+
+type StoreCallback = (err: Error | null, state?: string) => void;
+type VerifyCallback = (err: Error | null, ok?: string | boolean, info?: unknown) => void;
+
+export const STATE_TTL_MS = 10 * 60 * 1000;
+export const MAX_PENDING_LOGINS = 10;
+
+/**
+ * passport-oauth2 state store that allows several logins at once from one session (two tabs), unlike
+ * passport-oauth2's own stores, which keep a single state per session and so fail the first tab.
+ * Each state is one-time, expires, and the session is saved before the redirect so that an external
+ * store (Redis) already holds the state when the provider sends the user back.
+ */
+export class SessionStateStore {
+  readonly #key: string;
+  readonly #ttlMs: number;
+  readonly #maxPending: number;
+  readonly #owner: string;
+
+  constructor(options: SessionStateStoreOptions) {
+    this.#key = options.key;
+    this.#ttlMs = options.ttlMs ?? STATE_TTL_MS;
+    this.#maxPending = options.maxPending ?? MAX_PENDING_LOGINS;
+    this.#owner = options.owner ?? '@passport-martech/oauth2';
+  }
+
+  /** passport-oauth2 calls this with five arguments when PKCE is on and when it is off. */
+  store(req: Request, verifier: string | undefined, appState: unknown, _meta: unknown, callback: StoreCallback): void {
+    const session = this.#session(req);
+    if (!session) return callback(this.#noSession());
+    const state = randomBytes(24).toString('base64url');
+    const now = Date.now();
+    const pending = this.#live(session, now);
+    const entry: PendingLogin = { digest: digest(state), createdAt: now };
+    if (verifier) entry.verifier = verifier;
+    if (appState !== undefined && typeof appState !== 'string') entry.appState = appState;
+    pending.push(entry);
+    session[this.#key] = { pending: pending.slice(-this.#maxPending) };
+    if (typeof session.save !== 'function') return callback(null, state);
+    session.save((err) => (err ? callback(toError(err)) : callback(null, state)));
+  }
+
+  verify(req: Request, providedState: unknown, _meta: unknown, callback: VerifyCallback): void {
+    const session = this.#session(req);
+    if (!session) return callback(this.#noSession());
+    const now = Date.now();
+    const pending = this.#live(session, now);
+    let match: PendingLogin | undefined;
+    if (typeof providedState === 'string' && providedState !== '') {
+      const provided = Buffer.from(digest(providedState), 'base64url');
+      // Every entry is compared, in constant time, whether or not an earlier one matched.
+      for (const entry of pending) {
+        if (timingSafeEqual(provided, Buffer.from(entry.digest, 'base64url')) && !match) match = entry;
+      }
+    }
+    const rest = pending.filter((entry) => entry !== match);
+    if (rest.length > 0) session[this.#key] = { pending: rest };
+    else delete session[this.#key];
+    if (!match) {
+      const message =
+        typeof providedState === 'string' && providedState !== ''
+          ? 'Unable to verify authorization request state: it is unknown, expired or already used.'
+          : 'Unable to verify authorization request state: the callback carries no state.';
+      return callback(null, false, { message });
+    }
+    callback(null, match.verifier ?? true, match.appState);
+  }
+
+  #session(req: Request): SessionLike | undefined {
+    const session = (req as Request & { session?: SessionLike }).session;
+    return session && typeof session === 'object' ? session : undefined;
+  }
+
+  #live(session: SessionLike, now: number): PendingLogin[] {
+    const bucket = session[this.#key] as { pending?: unknown } | undefined;
+    const pending = Array.isArray(bucket?.pending) ? (bucket.pending as PendingLogin[]) : [];
+    return pending.filter((entry) => typeof entry?.digest === 'string' && now - entry.createdAt < this.#ttlMs);
+  }
+
+  #noSession(): Error {
+    return new Error(
+      `${this.#owner}: OAuth 2.0 state needs a session. Add express-session (app.use(session({...}))) before passport, or pass { state: false } to turn state off.`,
+    );
+  }
+}
+
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
+}
+
+function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

@@ -1,0 +1,344 @@
+import type { Request } from 'express';
+import OAuth2Strategy from 'passport-oauth2';
+import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
+import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
+import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
+import { checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
+import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profile';
+import { SessionStateStore } from './state-store';
+import { BodyEncoding, ClientAuthentication, TokenClient } from './token-client';
+import { TokenSet } from './token-set';
+import { AnyVerify, adaptVerify } from './verify';
+
+/**
+ * A provider described as data: what a subclass declares instead of code. Every URL here is a default
+ * the user can override with the matching option.
+ */
+export interface ProviderDefinition {
+  /** The strategy name (`passport.authenticate(name)`). */
+  name: string;
+  /** For error messages: `@passport-martech/<name>`. */
+  packageName: string;
+  authorizationURL: string;
+  tokenURL: string;
+  /** Identity endpoint, when the provider has one. */
+  userProfileURL?: string;
+  /** A different URL for the refresh grant (passport-oauth2-refresh reads `_refreshURL`). */
+  refreshURL?: string;
+  bodyEncoding: BodyEncoding;
+  clientAuthentication: ClientAuthentication;
+  /** Default ' '. */
+  scopeSeparator?: string;
+  /** Used when the user gives no `scope`. */
+  defaultScope?: readonly string[];
+  /** Always added to whatever scope is asked for. */
+  requiredScope?: readonly string[];
+  /** `true`: PKCE S256 on by default; `'required'`: on and cannot be turned off. */
+  pkce?: boolean | 'required';
+  /** Fixed parameters added to every authorization request (e.g. an RFC 8707 `resource`). */
+  authorizationParams?: Readonly<Record<string, string>>;
+  /** Fixed parameters added to every token request. */
+  tokenParams?: Readonly<Record<string, string>>;
+  /** Reads the provider's error bodies; RFC 6749 when absent. */
+  parseError?: ErrorBodyParser;
+}
+
+/** Options every strategy accepts (passport-oauth2's, plus ours). */
+export interface ProviderStrategyOptions {
+  clientID: string;
+  /** Optional only for providers whose `clientAuthentication` is `none`. */
+  clientSecret?: string;
+  /** Absolute, or a path resolved against the request (as in passport-oauth2). */
+  callbackURL: string;
+  /** Array, or a string of scopes separated by spaces or commas. */
+  scope?: string | string[];
+  scopeSeparator?: string;
+  authorizationURL?: string;
+  tokenURL?: string;
+  userProfileURL?: string;
+  /** Milliseconds per request to the provider (token and profile); default 10 000. */
+  timeout?: number;
+  /** `false` turns PKCE off where the provider allows it; `true`/`'S256'` turn it on. */
+  pkce?: boolean | 'S256' | 'plain';
+  /** `false` turns state off (not recommended; PKCE needs it). Default on. */
+  state?: boolean;
+  /** A custom passport-oauth2 state store object, replacing the built-in multi-tab session store. */
+  store?: OAuth2Strategy.StateStore | object | boolean;
+  sessionKey?: string;
+  passReqToCallback?: boolean;
+  skipUserProfile?: boolean | ((...args: never[]) => unknown);
+  customHeaders?: Record<string, string>;
+  proxy?: boolean;
+}
+
+/** What `params` holds in a verify callback: the token response (minus refresh_token) and the TokenSet. */
+export type TokenParams = Record<string, unknown> & { tokenSet: TokenSet };
+
+type Done = (err?: unknown, profile?: Profile) => void;
+
+/** passport-oauth2 internals this class relies on (stable since 1.4). */
+interface PassportOAuth2Internals {
+  _oauth2: TokenClientOAuth2;
+  _scope?: string | string[];
+  _callbackURL?: string;
+  _refreshURL?: string;
+  _loadUserProfile(accessToken: string, done: Done): void;
+  _createOAuthError(message: string, err: unknown): Error;
+  redirect(url: string, status?: number): void;
+  fail(challenge?: unknown, status?: number): void;
+}
+
+/**
+ * The base of every passport-martech strategy: passport-oauth2's Strategy, with token requests in the
+ * provider's dialect, typed errors, TokenSets, multi-tab state, PKCE and Promise verify callbacks.
+ */
+export class ProviderStrategy<TOptions extends ProviderStrategyOptions = ProviderStrategyOptions> extends OAuth2Strategy {
+  /** The definition after options were applied (URLs as used). */
+  readonly provider: Readonly<ProviderDefinition>;
+  protected readonly options: Readonly<TOptions>;
+  protected readonly timeout: number;
+  protected readonly userProfileURL: string | undefined;
+  /** Token sets of logins whose profile is being loaded, by access token (see _loadUserProfile). */
+  private readonly _profileTokenSets = new Map<string, TokenSet>();
+
+  constructor(definition: ProviderDefinition, options: TOptions, verify: AnyVerify) {
+    const owner = definition.packageName;
+    if (!options || typeof options !== 'object') throw new TypeError(`${owner}: options object is required`);
+    if (typeof verify !== 'function') throw new TypeError(`${owner}: a verify callback is required`);
+    requireString(owner, options, 'clientID');
+    requireString(owner, options, 'callbackURL');
+    if (definition.clientAuthentication !== 'none') requireString(owner, options, 'clientSecret');
+    else optionalString(owner, options, 'clientSecret');
+
+    const authorizationURL = checkURL(owner, 'authorizationURL', options.authorizationURL ?? definition.authorizationURL);
+    const tokenURL = checkURL(owner, 'tokenURL', options.tokenURL ?? definition.tokenURL);
+    const userProfileURL = options.userProfileURL ?? definition.userProfileURL;
+    if (userProfileURL !== undefined) checkURL(owner, 'userProfileURL', userProfileURL);
+    if (/^https?:/i.test(options.callbackURL)) checkURL(owner, 'callbackURL', options.callbackURL);
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+      throw optionError(owner, 'timeout', 'must be a positive number of milliseconds');
+    }
+
+    const pkce = resolvePkce(owner, definition.pkce, options.pkce);
+    const stateOn = options.state !== false || (options.store !== undefined && options.store !== false);
+    if (pkce && !stateOn) throw optionError(owner, 'state', 'cannot be false while PKCE is on (set pkce: false too)');
+    const sessionKey = options.sessionKey ?? `oauth2:${definition.name}`;
+    const store =
+      typeof options.store === 'object' && options.store !== null
+        ? options.store
+        : stateOn
+          ? new SessionStateStore({ key: sessionKey, owner })
+          : undefined;
+
+    const scope = normalizeScope(owner, options.scope ?? definition.defaultScope, definition.requiredScope);
+    const passReqToCallback = options.passReqToCallback === true;
+
+    const passportOptions = {
+      ...options,
+      authorizationURL,
+      tokenURL,
+      clientSecret: options.clientSecret ?? '',
+      scope,
+      scopeSeparator: options.scopeSeparator ?? definition.scopeSeparator ?? ' ',
+      sessionKey,
+      state: stateOn,
+      store,
+      pkce: pkce as unknown as boolean,
+      passReqToCallback,
+    };
+    super(passportOptions as OAuth2Strategy.StrategyOptions, adaptVerify(verify, passReqToCallback) as OAuth2Strategy.VerifyFunction);
+
+    this.name = definition.name;
+    this.options = Object.freeze({ ...options });
+    this.timeout = timeout;
+    this.userProfileURL = userProfileURL;
+    this.provider = Object.freeze({ ...definition, authorizationURL, tokenURL, userProfileURL });
+
+    const Adapter = createOAuth2Adapter({
+      bodyEncoding: definition.bodyEncoding,
+      clientAuthentication: definition.clientAuthentication,
+      timeout,
+      parseError: definition.parseError,
+      provider: definition.name,
+    });
+    const internals = this as unknown as PassportOAuth2Internals;
+    internals._oauth2 = new Adapter(options.clientID, options.clientSecret ?? '', '', authorizationURL, tokenURL, options.customHeaders);
+    if (definition.refreshURL) internals._refreshURL = checkURL(owner, 'refreshURL', definition.refreshURL);
+  }
+
+  /** The token client this strategy uses (same encoding, client auth, timeout and token URL). */
+  get tokenClient(): TokenClient {
+    return (this as unknown as PassportOAuth2Internals)._oauth2.tokenClient;
+  }
+
+  /** The token client for the refresh grant (the refresh URL when the provider has a separate one). */
+  get refreshTokenClient(): TokenClient {
+    const refreshURL = (this as unknown as PassportOAuth2Internals)._refreshURL;
+    return refreshURL ? this.tokenClient.with({ tokenURL: refreshURL }) : this.tokenClient;
+  }
+
+  /** A valid `authenticate()` call starts a login or finishes one; a malformed callback is a 400 failure. */
+  override authenticate(req: Request, options?: Record<string, unknown>): void {
+    const self = this as unknown as PassportOAuth2Internals;
+    const query = (req.query ?? {}) as Record<string, unknown>;
+    for (const param of ['code', 'state', 'error'] as const) {
+      if (query[param] !== undefined && typeof query[param] !== 'string') {
+        return self.fail({ message: `Malformed authorization response: "${param}" must appear once.` }, 400);
+      }
+    }
+    const perRequest = { ...options };
+    if (perRequest.scope !== undefined) {
+      perRequest.scope = normalizeScope(this.provider.packageName, perRequest.scope, this.provider.requiredScope);
+    }
+    const authorizationURL = this.authorizationURLFor(perRequest);
+    if (authorizationURL !== this.provider.authorizationURL) {
+      // passport-oauth2 builds the redirect from the constructor's URL; this request uses another base.
+      const redirect = self.redirect;
+      self.redirect = (location: string, status?: number) => {
+        const target = new URL(authorizationURL);
+        target.search = new URL(location).search;
+        redirect.call(this, target.toString(), status);
+      };
+    }
+    super.authenticate(req, perRequest);
+  }
+
+  /** Hook: the authorization endpoint for one request (HubSpot pins an account here). */
+  protected authorizationURLFor(_options: Record<string, unknown>): string {
+    return this.provider.authorizationURL;
+  }
+
+  override authorizationParams(_options: Record<string, unknown>): object {
+    return { ...this.provider.authorizationParams };
+  }
+
+  override tokenParams(_options: Record<string, unknown>): object {
+    return { ...this.provider.tokenParams };
+  }
+
+  /** passport-oauth2's hook, kept for callers that use it; the token client uses the same parser. */
+  override parseErrorResponse(body: string, status: number): Error | null {
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch {
+      return null;
+    }
+    try {
+      readJsonObject({ status, json, text: body, headers: new Headers() }, this.#readOptions('Token request'));
+    } catch (error) {
+      if (error instanceof OAuthTokenError) return error;
+    }
+    return null;
+  }
+
+  /** passport-oauth2's hook: loads the profile, with the login's TokenSet at hand when there is one. */
+  override userProfile(accessToken: string, done: Done): void {
+    const tokenSet = this._profileTokenSets.get(accessToken);
+    this.profile(accessToken, tokenSet).then(
+      (profile) => process.nextTick(done, null, profile),
+      (error: unknown) => process.nextTick(done, error),
+    );
+  }
+
+  /**
+   * Builds the profile. The default: GET `userProfileURL` with the token as Bearer when set, else the
+   * identity fields of the token response, else a PROFILE_UNAVAILABLE error. Providers override it.
+   */
+  protected async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<Profile> {
+    if (this.userProfileURL) {
+      const { json, text } = await this.requestIdentity(this.userProfileURL, accessToken);
+      const profile = this.parseProfile(json, text);
+      if (profile) return profile;
+      throw this.profileUnavailable(`the identity document at userProfileURL names no user (no id, user_id, sub, account_id or email)`);
+    }
+    const fromToken = tokenSet ? this.profileFromTokenSet(tokenSet) : undefined;
+    if (fromToken) return fromToken;
+    throw this.profileUnavailable(
+      tokenSet
+        ? 'the token response carries no identity field and the provider documents no identity endpoint'
+        : 'there is no token response to read identity from (a profile outside a login needs userProfileURL)',
+    );
+  }
+
+  /** Hook: the profile from an identity document fetched from `userProfileURL`. */
+  protected parseProfile(json: Record<string, unknown>, raw: string): Profile | undefined {
+    return profileFromUserInfo(this.name, json, raw);
+  }
+
+  /** Hook: the profile from a token response's identity fields. */
+  protected profileFromTokenSet(tokenSet: TokenSet): Profile | undefined {
+    return profileFromTokenResponse(this.name, tokenSet.raw);
+  }
+
+  /** An identity request with the token in the Authorization header; typed errors for every failure. */
+  protected async requestIdentity(
+    url: string,
+    accessToken: string,
+    init: { method?: 'GET' | 'POST'; form?: Record<string, string> } = {},
+  ): Promise<{ json: Record<string, unknown>; text: string }> {
+    const method = init.method ?? 'GET';
+    const headers: Record<string, string> = {};
+    let body: string | undefined;
+    if (init.form) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    } else {
+      headers.Authorization = `Bearer ${accessToken}`;
+    }
+    const readOptions = this.#readOptions('Profile request', [accessToken, ...Object.values(init.form ?? {})]);
+    const response = await sendProviderRequest({ url, method, headers, body, timeout: this.timeout, ...readOptions });
+    return { json: readJsonObject(response, readOptions), text: response.text };
+  }
+
+  protected profileUnavailable(reason: string): OAuthRequestError {
+    return new OAuthRequestError({
+      code: ErrorCode.PROFILE_UNAVAILABLE,
+      provider: this.name,
+      message: `${this.provider.packageName}: cannot build a profile: ${reason}. Set the userProfileURL option to an identity endpoint, or skipUserProfile: true.`,
+    });
+  }
+
+  #readOptions(label: string, extraSecrets: (string | undefined)[] = []) {
+    return {
+      label,
+      provider: this.name,
+      parseError: this.provider.parseError ?? parseRfc6749Error,
+      secrets: [this.options.clientSecret, ...extraSecrets],
+    };
+  }
+
+  /**
+   * passport-oauth2 hands only the access token to the profile step; the token response arrives just
+   * before, in the same tick. It is picked up here so userProfile() can use it (HubSpot's
+   * `profileSource: 'token'`, identities read from token responses).
+   */
+  _loadUserProfile(accessToken: string, done: Done): void {
+    const tokenSet = (this as unknown as PassportOAuth2Internals)._oauth2.tokenSetFor?.(accessToken);
+    if (tokenSet) this._profileTokenSets.set(accessToken, tokenSet);
+    const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
+    parent._loadUserProfile.call(this, accessToken, (err, profile) => {
+      this._profileTokenSets.delete(accessToken);
+      done(err, profile);
+    });
+  }
+
+  /** Keeps our typed errors as they are instead of wrapping them in InternalOAuthError. */
+  _createOAuthError(message: string, err: unknown): Error {
+    if (isOAuthError(err)) return err;
+    const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
+    return parent._createOAuthError.call(this, message, err);
+  }
+}
+
+function resolvePkce(owner: string, supported: boolean | 'required' | undefined, requested: unknown): 'S256' | 'plain' | false {
+  if (requested === undefined) return supported ? 'S256' : false;
+  if (requested === false) {
+    if (supported === 'required') throw optionError(owner, 'pkce', 'cannot be turned off: this authorization server requires PKCE');
+    return false;
+  }
+  if (requested === true || requested === 'S256') return 'S256';
+  if (requested === 'plain') return 'plain';
+  throw optionError(owner, 'pkce', "must be true, false, 'S256' or 'plain'");
+}

@@ -1,0 +1,132 @@
+import { ErrorBodyParser, ErrorCode, OAuthRequestError } from './errors';
+import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
+import { bodyExcerpt } from './redact';
+import { TokenSet, toTokenSet } from './token-set';
+
+/** How the token request body is encoded. RFC 6749 says form; several guide-only providers want JSON. */
+export type BodyEncoding = 'form' | 'json';
+
+/** RFC 6749 2.3.1 client authentication, plus `none` for public clients that rely on PKCE. */
+export type ClientAuthentication = 'client_secret_post' | 'client_secret_basic' | 'none';
+
+export interface TokenClientOptions {
+  tokenURL: string;
+  clientID: string;
+  clientSecret?: string;
+  bodyEncoding?: BodyEncoding;
+  clientAuthentication?: ClientAuthentication;
+  /** Milliseconds for the whole request; default 10 000. */
+  timeout?: number;
+  /** Extra headers on every token request (passport-oauth2's `customHeaders`). */
+  headers?: Record<string, string>;
+  /** Reads the provider's error body; RFC 6749 5.2 when absent. */
+  parseError?: ErrorBodyParser;
+  /** Provider name for errors. */
+  provider?: string;
+}
+
+export type TokenRequestParams = Record<string, string | undefined>;
+
+/** Token endpoint requests on Node's fetch, in the provider's encoding and client authentication. */
+export class TokenClient {
+  readonly tokenURL: string;
+  readonly clientID: string;
+  readonly bodyEncoding: BodyEncoding;
+  readonly clientAuthentication: ClientAuthentication;
+  readonly timeout: number;
+  readonly #clientSecret: string | undefined;
+  readonly #headers: Record<string, string>;
+  readonly #parseError: ErrorBodyParser | undefined;
+  readonly #provider: string | undefined;
+
+  constructor(options: TokenClientOptions) {
+    this.tokenURL = options.tokenURL;
+    this.clientID = options.clientID;
+    this.bodyEncoding = options.bodyEncoding ?? 'form';
+    this.clientAuthentication = options.clientAuthentication ?? 'client_secret_post';
+    this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    this.#clientSecret = options.clientSecret;
+    this.#headers = { ...options.headers };
+    this.#parseError = options.parseError;
+    this.#provider = options.provider;
+  }
+
+  /** A copy with some settings changed (another token URL for refresh, say). */
+  with(changes: Partial<TokenClientOptions>): TokenClient {
+    return new TokenClient({
+      tokenURL: this.tokenURL,
+      clientID: this.clientID,
+      clientSecret: this.#clientSecret,
+      bodyEncoding: this.bodyEncoding,
+      clientAuthentication: this.clientAuthentication,
+      timeout: this.timeout,
+      headers: this.#headers,
+      parseError: this.#parseError,
+      provider: this.#provider,
+      ...changes,
+    });
+  }
+
+  /** `authorization_code` grant (RFC 6749 4.1.3). */
+  exchangeCode(code: string, params: { redirectURI?: string; codeVerifier?: string } & TokenRequestParams = {}): Promise<TokenSet> {
+    const { redirectURI, codeVerifier, ...extra } = params;
+    return this.requestToken({ ...extra, grant_type: 'authorization_code', code, redirect_uri: redirectURI, code_verifier: codeVerifier });
+  }
+
+  /** `refresh_token` grant (RFC 6749 6). Never mutates `params`. */
+  refresh(refreshToken: string, params: TokenRequestParams = {}): Promise<TokenSet> {
+    return this.requestToken({ ...params, grant_type: 'refresh_token', refresh_token: refreshToken });
+  }
+
+  /** Any grant: `params` go in the body as given (undefined values dropped) plus client authentication. */
+  async requestToken(params: TokenRequestParams): Promise<TokenSet> {
+    const body: Record<string, string> = {};
+    for (const [key, value] of Object.entries(params)) if (value !== undefined) body[key] = value;
+    const headers: Record<string, string> = { ...this.#headers };
+
+    switch (this.clientAuthentication) {
+      case 'client_secret_basic':
+        headers.Authorization = basicAuthorization(this.clientID, this.#clientSecret ?? '');
+        break;
+      case 'client_secret_post':
+        body.client_id = this.clientID;
+        if (this.#clientSecret !== undefined) body.client_secret = this.#clientSecret;
+        break;
+      case 'none':
+        body.client_id = this.clientID;
+        break;
+    }
+
+    headers['Content-Type'] = this.bodyEncoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
+    const encoded = this.bodyEncoding === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString();
+    const secrets = [this.#clientSecret, body.code, body.refresh_token, body.code_verifier, body.assertion];
+
+    const response = await sendProviderRequest({
+      url: this.tokenURL,
+      method: 'POST',
+      headers,
+      body: encoded,
+      timeout: this.timeout,
+      secrets,
+      label: 'Token request',
+      provider: this.#provider,
+    });
+    const receivedAt = Date.now();
+    const json = readJsonObject(response, { parseError: this.#parseError, secrets, label: 'Token request', provider: this.#provider });
+    if (typeof json.access_token !== 'string' || json.access_token === '') {
+      throw new OAuthRequestError({
+        code: ErrorCode.NO_ACCESS_TOKEN,
+        status: response.status,
+        provider: this.#provider,
+        message: `Token request failed: HTTP ${response.status} without access_token; body: ${bodyExcerpt(response.text, secrets)}`,
+      });
+    }
+    return toTokenSet(json, receivedAt);
+  }
+}
+
+/** RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded. */
+export function basicAuthorization(clientID: string, clientSecret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${Buffer.from(`${encode(clientID)}:${encode(clientSecret)}`).toString('base64')}`;
+}

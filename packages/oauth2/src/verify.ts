@@ -1,0 +1,44 @@
+import type { Request } from 'express';
+
+type Done = (err?: unknown, user?: unknown, info?: unknown) => void;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyVerify = (...args: any[]) => unknown;
+
+/**
+ * Wraps a verify callback in every passport-oauth2 form so it may also return a Promise of the user
+ * (or `false`). passport-oauth2 picks the argument list by the function's arity, so the wrapper always
+ * declares the longest form (with `params`) and calls the user's function in the form its own arity
+ * asks for. A rejected promise becomes `error`; `done` runs at most once.
+ */
+export function adaptVerify(verify: AnyVerify, passReqToCallback: boolean): AnyVerify {
+  const wantsParams = verify.length >= (passReqToCallback ? 6 : 5);
+
+  const call = (leading: unknown[], accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) => {
+    let settled = false;
+    const once: Done = (err, user, info) => {
+      if (settled) return;
+      settled = true;
+      done(err, user, info);
+    };
+    const args = wantsParams ? [...leading, accessToken, refreshToken, params, profile, once] : [...leading, accessToken, refreshToken, profile, once];
+    const result = verify(...args);
+    if (isThenable(result)) {
+      result.then(
+        (user) => once(null, user ?? false),
+        (err: unknown) => once(err ?? new Error('verify callback rejected without a reason')),
+      );
+    }
+  };
+
+  return passReqToCallback
+    ? function verifyWithRequest(req: Request, accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) {
+        call([req], accessToken, refreshToken, params, profile, done);
+      }
+    : function verifyWithParams(accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) {
+        call([], accessToken, refreshToken, params, profile, done);
+      };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
+}
