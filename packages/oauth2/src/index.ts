@@ -18,6 +18,17 @@ export type { ErrorCodeValue, ErrorBodyParser, OAuthError, OAuthErrorFields, Pro
 export { SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
 export type { SessionStateStoreOptions } from './state-store';
 export { adaptVerify } from './verify';
+export type {
+  AnyVerify,
+  AnyVerifyFunction,
+  VerifyCallback,
+  VerifyFunction,
+  VerifyFunctionWithParams,
+  VerifyFunctionWithRequest,
+  VerifyFunctionWithRequestAndParams,
+  WithRequest,
+  WithoutRequest,
+} from './verify';
 export {
   emailList,
   firstId,
@@ -34,3 +45,5 @@ export { checkOneOf, checkURL, joinURL, normalizeScope, optionError, optionalStr
 export { bodyExcerpt, redactJson, scrub } from './redact';
 export { sendProviderRequest, readJsonObject, DEFAULT_TIMEOUT_MS } from './http';
 export type { ProviderRequest, ProviderResponse } from './http';
+export { mcpDialect } from './mcp';
+export type { McpAuthorizationServer } from './mcp';

@@ -8,7 +8,7 @@ import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profil
 import { SessionStateStore } from './state-store';
 import { BodyEncoding, ClientAuthentication, TokenClient } from './token-client';
 import { TokenSet } from './token-set';
-import { AnyVerify, adaptVerify } from './verify';
+import { AnyVerify, AnyVerifyFunction, adaptVerify } from './verify';
 
 /**
  * A provider described as data: what a subclass declares instead of code. Every URL here is a default
@@ -101,7 +101,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
   /** Token sets of logins whose profile is being loaded, by access token (see _loadUserProfile). */
   private readonly _profileTokenSets = new Map<string, TokenSet>();
 
-  constructor(definition: ProviderDefinition, options: TOptions, verify: AnyVerify) {
+  constructor(definition: ProviderDefinition, options: TOptions, verify: AnyVerifyFunction<never> | AnyVerify) {
     const owner = definition.packageName;
     if (!options || typeof options !== 'object') throw new TypeError(`${owner}: options object is required`);
     if (typeof verify !== 'function') throw new TypeError(`${owner}: a verify callback is required`);
@@ -205,15 +205,15 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
   }
 
   /** Hook: the authorization endpoint for one request (HubSpot pins an account here). */
-  protected authorizationURLFor(_options: Record<string, unknown>): string {
+  protected authorizationURLFor(_options: object): string {
     return this.provider.authorizationURL;
   }
 
-  override authorizationParams(_options: Record<string, unknown>): object {
+  override authorizationParams(_options: object): object {
     return { ...this.provider.authorizationParams };
   }
 
-  override tokenParams(_options: Record<string, unknown>): object {
+  override tokenParams(_options: object): object {
     return { ...this.provider.tokenParams };
   }
 

@@ -42,3 +42,40 @@ export function adaptVerify(verify: AnyVerify, passReqToCallback: boolean): AnyV
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 }
+
+/** passport's `done`: a user (or `false` with an optional failure `info`), or an error. */
+export type VerifyCallback = (err?: unknown, user?: Express.User | false, info?: object) => void;
+
+type TokenParamsOf = Record<string, unknown> & { tokenSet: import('./token-set').TokenSet };
+
+/** `(accessToken, refreshToken, profile, done)`; may return a Promise of the user instead of calling done. */
+export type VerifyFunction<P> = (accessToken: string, refreshToken: string | undefined, profile: P, done: VerifyCallback) => unknown;
+/** `(accessToken, refreshToken, params, profile, done)`: `params.tokenSet` holds the TokenSet. */
+export type VerifyFunctionWithParams<P> = (
+  accessToken: string,
+  refreshToken: string | undefined,
+  params: TokenParamsOf,
+  profile: P,
+  done: VerifyCallback,
+) => unknown;
+/** With `passReqToCallback: true`: the request first. */
+export type VerifyFunctionWithRequest<P> = (req: Request, accessToken: string, refreshToken: string | undefined, profile: P, done: VerifyCallback) => unknown;
+export type VerifyFunctionWithRequestAndParams<P> = (
+  req: Request,
+  accessToken: string,
+  refreshToken: string | undefined,
+  params: TokenParamsOf,
+  profile: P,
+  done: VerifyCallback,
+) => unknown;
+
+/** Every verify form a strategy accepts. */
+export type AnyVerifyFunction<P> =
+  | VerifyFunction<P>
+  | VerifyFunctionWithParams<P>
+  | VerifyFunctionWithRequest<P>
+  | VerifyFunctionWithRequestAndParams<P>;
+
+/** Option shapes that pick the verify form: with or without the request first. */
+export type WithoutRequest = { passReqToCallback?: false };
+export type WithRequest = { passReqToCallback: true };

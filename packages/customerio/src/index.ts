@@ -1,0 +1,21 @@
+import { CustomerIoStrategy } from './strategy';
+
+export {
+  CustomerIoStrategy,
+  CustomerIoStrategy as Strategy,
+  API_HOSTS,
+  GUIDE_AUTHORIZATION_URL,
+  GUIDE_SCOPE,
+  GUIDE_TOKEN_PATH,
+  MCP_AUTHORIZATION_URL,
+  MCP_RESOURCE,
+  MCP_TOKEN_URL,
+} from './strategy';
+export type { CustomerIoRegion, CustomerIoStrategyOptions, CustomerIoStrategyOptions as StrategyOptions } from './strategy';
+export { parseCustomerIoTokenProfile } from './profile';
+export type { CustomerIoProfile, CustomerIoProfile as Profile } from './profile';
+export { parseCustomerIoError } from './errors';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
+
+export default CustomerIoStrategy;

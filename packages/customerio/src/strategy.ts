@@ -1,0 +1,92 @@
+import {
+  AnyVerifyFunction,
+  ProviderDefinition,
+  ProviderStrategy,
+  ProviderStrategyOptions,
+  VerifyFunction,
+  VerifyFunctionWithParams,
+  VerifyFunctionWithRequest,
+  VerifyFunctionWithRequestAndParams,
+  WithRequest,
+  WithoutRequest,
+  checkOneOf,
+  checkURL,
+  mcpDialect,
+} from '@passport-martech/oauth2';
+import { parseCustomerIoError } from './errors';
+import { CustomerIoProfile } from './profile';
+
+const PACKAGE = '@passport-martech/customerio';
+
+/** DOC: the dashboard host serves both regions; GUIDE: the guides put the consent page on it. */
+export const GUIDE_AUTHORIZATION_URL = 'https://fly.customer.io/oauth/authorize';
+
+/** DOC: the App API hosts per region. GUIDE: the guides put the token endpoint at `/v1/oauth/token` on them. */
+export const API_HOSTS = {
+  us: 'https://api.customer.io',
+  eu: 'https://api-eu.customer.io',
+} as const;
+export const GUIDE_TOKEN_PATH = '/v1/oauth/token';
+export const GUIDE_SCOPE = 'full_access'; // GUIDE
+
+/** CODE: the OAuth server in front of Customer.io's MCP server. */
+export const MCP_AUTHORIZATION_URL = 'https://mcp.customer.io/oauth2/authorize';
+export const MCP_TOKEN_URL = 'https://mcp.customer.io/oauth2/token';
+/** UNK: assumed to be the MCP server's origin; set `resource` if Customer.io's metadata says otherwise. */
+export const MCP_RESOURCE = 'https://mcp.customer.io';
+
+export type CustomerIoRegion = keyof typeof API_HOSTS;
+
+export interface CustomerIoStrategyOptions extends ProviderStrategyOptions {
+  /** `us` (default) or `eu`: moves the token endpoint and API host to api-eu.customer.io (DOC hosts). */
+  region?: CustomerIoRegion;
+  /** `guide` (default): the guides' flow, JSON token body. `mcp`: Customer.io's MCP authorization server. */
+  authServer?: 'guide' | 'mcp';
+  /** MCP only: the resource indicator sent on both requests. */
+  resource?: string;
+  /** Base for API calls made with the tokens (not used by the login). Default from `region`: `https://api.customer.io/v1`. */
+  apiBaseURL?: string;
+}
+
+function customerIoDefinition(options: CustomerIoStrategyOptions): ProviderDefinition {
+  const region = checkOneOf(PACKAGE, 'region', options.region ?? 'us', Object.keys(API_HOSTS) as CustomerIoRegion[]);
+  const authServer = checkOneOf(PACKAGE, 'authServer', options.authServer ?? 'guide', ['guide', 'mcp'] as const);
+  const common = { name: 'customerio', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseCustomerIoError };
+  if (authServer === 'mcp') {
+    const resource = checkURL(PACKAGE, 'resource', options.resource ?? MCP_RESOURCE);
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource };
+    return { ...common, ...mcpDialect(server, typeof options.clientSecret === 'string' && options.clientSecret !== '') };
+  }
+  return {
+    ...common,
+    authorizationURL: GUIDE_AUTHORIZATION_URL,
+    tokenURL: `${API_HOSTS[region]}${GUIDE_TOKEN_PATH}`,
+    bodyEncoding: 'json', // GUIDE
+    clientAuthentication: 'client_secret_post', // GUIDE
+    defaultScope: [GUIDE_SCOPE],
+    pkce: false, // UNK for the guide's server; `pkce: true` turns it on
+  };
+}
+
+/**
+ * Passport strategy for Customer.io. The profile comes from identity fields of the token response
+ * (`user_id`, `account_id`, `email`; Customer.io documents no identity endpoint, UNK), or from
+ * `userProfileURL` when you set one.
+ */
+export class CustomerIoStrategy extends ProviderStrategy<CustomerIoStrategyOptions> {
+  readonly region: CustomerIoRegion;
+  readonly apiBaseURL: string;
+
+  constructor(options: CustomerIoStrategyOptions & WithoutRequest, verify: VerifyFunction<CustomerIoProfile>);
+  constructor(options: CustomerIoStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<CustomerIoProfile>);
+  constructor(options: CustomerIoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<CustomerIoProfile>);
+  constructor(options: CustomerIoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<CustomerIoProfile>);
+  constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>) {
+    super(customerIoDefinition(options ?? {}), options, verify);
+    this.region = options.region ?? 'us';
+    this.apiBaseURL = checkURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? `${API_HOSTS[this.region]}/v1`);
+  }
+}
+
+export { CustomerIoStrategy as Strategy };
+export default CustomerIoStrategy;

@@ -1,0 +1,53 @@
+import { Profile, emailList, idString, isRecord } from '@passport-martech/oauth2';
+
+/** The profile a HubSpot login gives the verify callback. */
+export interface HubSpotProfile extends Profile {
+  provider: 'hubspot';
+  /** HubSpot's `user_id`, as a string. */
+  id: string;
+  /** The user's email (`user`) when HubSpot sends it. */
+  displayName?: string;
+  /** The HubSpot account (portal) id. */
+  hubId?: number;
+  /** e.g. `example.com` (introspection only). */
+  hubDomain?: string;
+  /** The app's id (introspection only). */
+  appId?: number;
+  /** The granted scopes. */
+  scopes: string[];
+}
+
+/**
+ * Parses HubSpot's identity document: the introspection answer (`/oauth/{v3,2026-03}/token/introspect`),
+ * the v1 `access-tokens/{token}` answer, or a token response (since 2025-08 it carries `user_id`,
+ * `hub_id` and `scopes`, DOC). Returns undefined when no `user_id` is present.
+ */
+export function parseHubSpotProfile(json: unknown, raw?: string): HubSpotProfile | undefined {
+  if (!isRecord(json)) return undefined;
+  const id = idString(json.user_id);
+  if (id === undefined) return undefined;
+  const email = typeof json.user === 'string' ? json.user : undefined;
+  const emails = emailList(email);
+  const profile: HubSpotProfile = {
+    provider: 'hubspot',
+    id,
+    emails,
+    photos: [],
+    scopes: Array.isArray(json.scopes) ? json.scopes.filter((s): s is string => typeof s === 'string') : [],
+    _raw: raw ?? JSON.stringify(json),
+    _json: json,
+  };
+  if (email) profile.displayName = email;
+  const hubId = toNumber(json.hub_id);
+  if (hubId !== undefined) profile.hubId = hubId;
+  if (typeof json.hub_domain === 'string' && json.hub_domain !== '') profile.hubDomain = json.hub_domain;
+  const appId = toNumber(json.app_id);
+  if (appId !== undefined) profile.appId = appId;
+  return profile;
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  return undefined;
+}

@@ -1,0 +1,170 @@
+import {
+  AnyVerifyFunction,
+  ProviderDefinition,
+  VerifyFunction,
+  VerifyFunctionWithParams,
+  VerifyFunctionWithRequest,
+  VerifyFunctionWithRequestAndParams,
+  WithRequest,
+  WithoutRequest,
+  ProviderStrategy,
+  ProviderStrategyOptions,
+  TokenSet,
+  checkOneOf,
+  joinURL,
+  normalizeScope,
+  optionError,
+} from '@passport-martech/oauth2';
+import { parseHubSpotError } from './errors';
+import { HubSpotProfile, parseHubSpotProfile } from './profile';
+
+const PACKAGE = '@passport-martech/hubspot';
+
+/** Authorization hosts. `na1` DOC; `eu1` (app-eu1.hubspot.com) CODE: seen in real EU integrations. */
+export const AUTHORIZE_HOSTS = {
+  na1: 'https://app.hubspot.com',
+  eu1: 'https://app-eu1.hubspot.com',
+} as const;
+
+/** Token and identity stay on this host whatever the region (DOC). */
+export const API_HOST = 'https://api.hubapi.com';
+
+/**
+ * Token endpoints per API version, all DOC. `v1` is deprecated and switched off on 2027-02-16; it is
+ * what the 2024 guides and every older npm strategy use. `2026-03` is HubSpot's date-versioned path.
+ */
+export const TOKEN_PATHS = {
+  '2026-03': '/oauth/2026-03/token',
+  v3: '/oauth/v3/token',
+  v1: '/oauth/v1/token',
+} as const;
+
+/**
+ * Identity endpoints per API version (DOC): introspection (POST, form, client credentials + token) for
+ * `v3` and `2026-03`; for `v1` the `access-tokens` base, to which the token is appended as a path segment.
+ */
+export const IDENTITY_PATHS = {
+  '2026-03': '/oauth/2026-03/token/introspect',
+  v3: '/oauth/v3/token/introspect',
+  v1: '/oauth/v1/access-tokens',
+} as const;
+
+export type HubSpotApiVersion = keyof typeof TOKEN_PATHS;
+export type HubSpotRegion = keyof typeof AUTHORIZE_HOSTS;
+
+export interface HubSpotStrategyOptions extends ProviderStrategyOptions {
+  /** Default `['oauth']`; `oauth` is always included (DOC: HubSpot requires it). */
+  scope?: string | string[];
+  /** Scopes the user may decline (`optional_scope`, DOC). */
+  optionalScope?: string | string[];
+  /** `eu1` sends the user to app-eu1.hubspot.com (CODE). Default `na1`. */
+  region?: HubSpotRegion;
+  /** Pins the authorization to one HubSpot account: `/oauth/{accountId}/authorize` (DOC). */
+  accountId?: string | number;
+  /** Token path and identity call. Default `'2026-03'`. */
+  apiVersion?: HubSpotApiVersion;
+  /** `introspect` (default): one identity request with email and domain. `token`: no request, from the token response. */
+  profileSource?: 'introspect' | 'token';
+  /** Host for API calls made with the tokens (not used by the login). EU portals on older tokens may need `https://api-eu1.hubapi.com` (CODE). */
+  apiHost?: string;
+}
+
+/** Per-request options of `passport.authenticate('hubspot', { ... })`; they win over the constructor's. */
+export interface HubSpotAuthenticateOptions {
+  optionalScope?: string | string[];
+  accountId?: string | number;
+  scope?: string | string[];
+}
+
+function hubspotDefinition(options: HubSpotStrategyOptions): ProviderDefinition {
+  const region = checkOneOf(PACKAGE, 'region', options.region ?? 'na1', Object.keys(AUTHORIZE_HOSTS) as HubSpotRegion[]);
+  const version = checkOneOf(PACKAGE, 'apiVersion', options.apiVersion ?? '2026-03', Object.keys(TOKEN_PATHS) as HubSpotApiVersion[]);
+  return {
+    name: 'hubspot',
+    packageName: PACKAGE,
+    authorizationURL: joinURL(AUTHORIZE_HOSTS[region], '/oauth/authorize'),
+    tokenURL: joinURL(API_HOST, TOKEN_PATHS[version]),
+    userProfileURL: joinURL(API_HOST, IDENTITY_PATHS[version]),
+    bodyEncoding: 'form', // DOC: application/x-www-form-urlencoded on every version
+    clientAuthentication: 'client_secret_post', // DOC: client_id and client_secret in the body
+    scopeSeparator: ' ', // DOC
+    defaultScope: ['oauth'],
+    requiredScope: ['oauth'],
+    pkce: true, // DOC: code_verifier accepted on all three token endpoints
+    parseError: parseHubSpotError,
+  };
+}
+
+/** Passport strategy for HubSpot's OAuth 2.0 authorization-code flow. */
+export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
+  readonly apiVersion: HubSpotApiVersion;
+  readonly apiHost: string;
+  readonly #profileSource: 'introspect' | 'token';
+
+  constructor(options: HubSpotStrategyOptions & WithoutRequest, verify: VerifyFunction<HubSpotProfile>);
+  constructor(options: HubSpotStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<HubSpotProfile>);
+  constructor(options: HubSpotStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<HubSpotProfile>);
+  constructor(options: HubSpotStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<HubSpotProfile>);
+  constructor(options: HubSpotStrategyOptions, verify: AnyVerifyFunction<HubSpotProfile>) {
+    super(hubspotDefinition(options), options, verify);
+    this.apiVersion = options.apiVersion ?? '2026-03';
+    this.#profileSource = checkOneOf(PACKAGE, 'profileSource', options.profileSource ?? 'introspect', ['introspect', 'token'] as const);
+    this.apiHost = options.apiHost ?? API_HOST;
+    if (options.accountId !== undefined) accountSegment(options.accountId);
+    if (options.optionalScope !== undefined) normalizeScope(PACKAGE, options.optionalScope);
+  }
+
+  protected override authorizationURLFor(options: HubSpotAuthenticateOptions): string {
+    const accountId = options.accountId ?? this.options.accountId;
+    if (accountId === undefined) return this.provider.authorizationURL;
+    // DOC: /oauth/{accountId}/authorize skips HubSpot's account picker.
+    const url = new URL(this.provider.authorizationURL);
+    url.pathname = url.pathname.replace(/\/authorize\/?$/, `/${accountSegment(accountId)}/authorize`);
+    return url.toString();
+  }
+
+  override authorizationParams(options: HubSpotAuthenticateOptions): object {
+    const optional = normalizeScope(PACKAGE, options.optionalScope ?? this.options.optionalScope);
+    return optional ? { ...super.authorizationParams(options), optional_scope: optional.join(' ') } : super.authorizationParams(options);
+  }
+
+  protected override async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<HubSpotProfile> {
+    if (this.#profileSource === 'token' && tokenSet) {
+      const fromToken = parseHubSpotProfile(tokenSet.raw);
+      if (fromToken) return { ...fromToken, _raw: '', _json: withoutTokens(tokenSet.raw) };
+      // Token responses before 2025-08 lack user_id: fall back to the identity call below.
+    }
+    const url = this.userProfileURL as string;
+    const { json, text } =
+      this.apiVersion === 'v1'
+        ? await this.requestIdentity(joinURL(url, encodeURIComponent(accessToken)), accessToken)
+        : await this.requestIdentity(url, accessToken, {
+            method: 'POST',
+            form: {
+              client_id: this.options.clientID,
+              client_secret: this.options.clientSecret ?? '',
+              token: accessToken,
+              token_type_hint: 'access_token',
+            },
+          });
+    if (json.active === false) throw this.profileUnavailable('HubSpot reports the access token as not active');
+    const profile = parseHubSpotProfile(withoutTokens(json), text.includes(accessToken) ? JSON.stringify(withoutTokens(json)) : text);
+    if (!profile) throw this.profileUnavailable('the identity answer carries no user_id');
+    return profile;
+  }
+}
+
+/** The v1 answer echoes the token as `token`; a profile must never carry it. */
+function withoutTokens(json: Record<string, unknown>): Record<string, unknown> {
+  const { token: _token, access_token: _access, refresh_token: _refresh, ...rest } = json;
+  return rest;
+}
+
+function accountSegment(accountId: unknown): string {
+  const id = typeof accountId === 'number' ? String(accountId) : accountId;
+  if (typeof id !== 'string' || !/^\d+$/.test(id)) throw optionError(PACKAGE, 'accountId', 'must be a HubSpot account id (digits only)');
+  return id;
+}
+
+export { HubSpotStrategy as Strategy };
+export default HubSpotStrategy;

@@ -1,0 +1,144 @@
+import {
+  DEFAULT_TIMEOUT_MS,
+  ErrorCode,
+  OAuthRequestError,
+  TokenSet,
+  checkURL,
+  expiresWithin,
+  joinURL,
+  optionError,
+  readJsonObject,
+  requireString,
+  sendProviderRequest,
+  toTokenSet,
+} from '@passport-martech/oauth2';
+import { TOKEN_EXPIRED, TOKEN_INVALID, parseMarketoError } from './errors';
+
+const PACKAGE = '@passport-martech/marketo';
+
+export interface MarketoClientCredentialsOptions {
+  /** e.g. `123-ABC-456`: identity `https://<id>.mktorest.com/identity`, REST `https://<id>.mktorest.com/rest` (DOC). */
+  munchkinId?: string;
+  /** The identity base instead of a Munchkin id (`/oauth/token` is appended). */
+  identityURL?: string;
+  /** The REST base; default from `munchkinId`, required with `identityURL`. */
+  restURL?: string;
+  clientId: string;
+  clientSecret: string;
+  /** Milliseconds per request; default 10 000. */
+  timeout?: number;
+  /** A token is renewed this many seconds before it expires; default 60. */
+  skewSeconds?: number;
+}
+
+/**
+ * Marketo's documented server-to-server authentication (DOC): client credentials against the identity
+ * service, the token cached until shortly before it expires, and REST calls with `Authorization: Bearer`.
+ */
+export class MarketoClientCredentials {
+  readonly identityURL: string;
+  readonly restURL: string;
+  readonly #clientId: string;
+  readonly #clientSecret: string;
+  readonly #timeout: number;
+  readonly #skewSeconds: number;
+  #token: TokenSet | undefined;
+  #pending: Promise<TokenSet> | undefined;
+
+  constructor(options: MarketoClientCredentialsOptions) {
+    if (!options || typeof options !== 'object') throw new TypeError(`${PACKAGE}: options object is required`);
+    this.#clientId = requireString(PACKAGE, options, 'clientId');
+    this.#clientSecret = requireString(PACKAGE, options, 'clientSecret');
+    if (options.munchkinId !== undefined && !/^[A-Za-z0-9-]+$/.test(options.munchkinId)) {
+      throw optionError(PACKAGE, 'munchkinId', 'must look like 123-ABC-456');
+    }
+    const host = options.munchkinId ? `https://${options.munchkinId.toLowerCase()}.mktorest.com` : undefined;
+    const identity = options.identityURL ?? (host && `${host}/identity`);
+    if (!identity) throw optionError(PACKAGE, 'munchkinId', 'or "identityURL" is required');
+    this.identityURL = checkURL(PACKAGE, 'identityURL', identity);
+    const rest = options.restURL ?? (host && `${host}/rest`);
+    if (!rest) throw optionError(PACKAGE, 'restURL', 'is required when identityURL is given without munchkinId');
+    this.restURL = checkURL(PACKAGE, 'restURL', rest);
+    this.#timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    if (!(this.#timeout > 0)) throw optionError(PACKAGE, 'timeout', 'must be a positive number of milliseconds');
+    this.#skewSeconds = options.skewSeconds ?? 60;
+    if (!(this.#skewSeconds >= 0)) throw optionError(PACKAGE, 'skewSeconds', 'must be zero or more');
+  }
+
+  /** A valid token: the cached one, or one new request shared by every caller waiting at that moment. */
+  getToken(): Promise<TokenSet> {
+    if (this.#token && !expiresWithin(this.#token, this.#skewSeconds)) return Promise.resolve(this.#token);
+    this.#pending ??= this.#requestToken().finally(() => {
+      this.#pending = undefined;
+    });
+    return this.#pending;
+  }
+
+  /** Forgets the cached token, so the next getToken() asks Marketo again. */
+  invalidate(): void {
+    this.#token = undefined;
+  }
+
+  /**
+   * Calls the REST API: `path` is relative to the REST base (`/v1/leads.json`). On Marketo's 601/602
+   * answer (HTTP 200, DOC) the token is fetched again and the call retried once. The body is read once
+   * and handed back in a new Response.
+   */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const url = joinURL(this.restURL, path);
+    let response = await this.#call(url, init, await this.getToken());
+    if (isTokenRejection(response.json)) {
+      this.invalidate();
+      response = await this.#call(url, init, await this.getToken());
+    }
+    return new Response(response.text, { status: response.status, headers: response.headers });
+  }
+
+  async #call(url: string, init: RequestInit, token: TokenSet) {
+    const headers = new Headers(init.headers);
+    headers.set('Authorization', `Bearer ${token.accessToken}`);
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, headers, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(this.#timeout) });
+    } catch (error) {
+      const timedOut = (error as Error)?.name === 'TimeoutError';
+      throw new OAuthRequestError({
+        code: timedOut ? ErrorCode.TIMEOUT : ErrorCode.NETWORK,
+        provider: 'marketo',
+        message: timedOut ? `Marketo REST request failed: no answer within ${this.#timeout} ms` : 'Marketo REST request failed: network error',
+      });
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: response.status, headers: response.headers, text, json };
+  }
+
+  async #requestToken(): Promise<TokenSet> {
+    // DOC: parameters go in the query string; Marketo accepts GET and POST.
+    const url = new URL(joinURL(this.identityURL, '/oauth/token'));
+    url.searchParams.set('grant_type', 'client_credentials');
+    url.searchParams.set('client_id', this.#clientId);
+    url.searchParams.set('client_secret', this.#clientSecret);
+    const secrets = [this.#clientSecret];
+    const label = 'Marketo client-credentials token request';
+    const response = await sendProviderRequest({ url: url.toString(), method: 'GET', timeout: this.#timeout, secrets, label, provider: 'marketo' });
+    const receivedAt = Date.now();
+    const json = readJsonObject(response, { parseError: parseMarketoError, secrets, label, provider: 'marketo' });
+    if (typeof json.access_token !== 'string' || json.access_token === '') {
+      throw new OAuthRequestError({ code: ErrorCode.NO_ACCESS_TOKEN, status: response.status, provider: 'marketo', message: `${label} failed: no access_token` });
+    }
+    // DOC: expires_in is what is LEFT of the token's 3600 s, and asking again returns the same token.
+    this.#token = toTokenSet(json, receivedAt);
+    return this.#token;
+  }
+}
+
+function isTokenRejection(json: unknown): boolean {
+  const fields = parseMarketoError(json, 200);
+  return fields?.code === TOKEN_INVALID || fields?.code === TOKEN_EXPIRED;
+}

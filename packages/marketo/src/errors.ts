@@ -1,0 +1,20 @@
+import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/oauth2';
+
+/** Marketo's documented REST error codes for tokens (DOC): the token must be fetched again. */
+export const TOKEN_INVALID = '601';
+export const TOKEN_EXPIRED = '602';
+
+/**
+ * Marketo error bodies. The identity service answers RFC 6749 style `{ error, error_description }`
+ * (DOC); the REST API answers HTTP 200 with `{ success: false, errors: [{ code, message }] }` (DOC).
+ * The first REST error's code becomes `code` (as a string: "601"); all of them stay in `details.errors`.
+ */
+export const parseMarketoError: ErrorBodyParser = (json, status) => {
+  const rfc = parseRfc6749Error(json, status);
+  if (rfc) return rfc;
+  if (!isRecord(json) || !Array.isArray(json.errors) || json.errors.length === 0) return undefined;
+  const errors = json.errors.filter(isRecord).map((e) => ({ code: String(e.code ?? ''), message: typeof e.message === 'string' ? e.message : '' }));
+  const first = errors[0];
+  if (!first || first.code === '') return undefined;
+  return { code: first.code, description: first.message || undefined, details: { errors } };
+};

@@ -1,0 +1,13 @@
+import { MarketoStrategy } from './strategy';
+
+export { MarketoStrategy, MarketoStrategy as Strategy, AUTHORIZE_PATH, TOKEN_PATH } from './strategy';
+export type { MarketoStrategyOptions, MarketoStrategyOptions as StrategyOptions } from './strategy';
+export { MarketoClientCredentials } from './client-credentials';
+export type { MarketoClientCredentialsOptions } from './client-credentials';
+export { parseMarketoTokenProfile } from './profile';
+export type { MarketoProfile, MarketoProfile as Profile } from './profile';
+export { parseMarketoError, TOKEN_EXPIRED, TOKEN_INVALID } from './errors';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
+
+export default MarketoStrategy;

@@ -1,0 +1,82 @@
+import {
+  AnyVerifyFunction,
+  ProviderDefinition,
+  ProviderStrategy,
+  ProviderStrategyOptions,
+  VerifyFunction,
+  VerifyFunctionWithParams,
+  VerifyFunctionWithRequest,
+  VerifyFunctionWithRequestAndParams,
+  WithRequest,
+  WithoutRequest,
+  checkOneOf,
+  checkURL,
+  mcpDialect,
+} from '@passport-martech/oauth2';
+import { parseOntraportError } from './errors';
+import { OntraportProfile } from './profile';
+
+const PACKAGE = '@passport-martech/ontraport';
+
+/**
+ * GUIDE: the 2024 integration guides' endpoints. Ontraport's public REST documentation describes only
+ * static `Api-Appid` + `Api-Key` headers, so these exist in the guides alone; confirm them with Ontraport.
+ */
+export const GUIDE_AUTHORIZATION_URL = 'https://api.ontraport.com/oauth2/auth';
+export const GUIDE_TOKEN_URL = 'https://api.ontraport.com/oauth2/token';
+
+/** CODE: the OAuth server in front of Ontraport's MCP server, as its metadata and real clients show. */
+export const MCP_AUTHORIZATION_URL = 'https://app.ontraport.com/oauth/authorize';
+export const MCP_TOKEN_URL = 'https://app.ontraport.com/oauth/token';
+export const MCP_RESOURCE = 'https://mcp.ontraport.com';
+export const MCP_SCOPE = 'mcp:tools';
+
+/** REST base for calls with the tokens (DOC for the API-key flavour). */
+export const API_BASE_URL = 'https://api.ontraport.com/1';
+
+export interface OntraportStrategyOptions extends ProviderStrategyOptions {
+  /** `guide` (default): the guides' flow, JSON token body. `mcp`: Ontraport's MCP authorization server. */
+  authServer?: 'guide' | 'mcp';
+  /** MCP only: the resource indicator sent on both requests. Default `https://mcp.ontraport.com`. */
+  resource?: string;
+  /** Base for API calls made with the tokens (not used by the login). Default `https://api.ontraport.com/1`. */
+  apiBaseURL?: string;
+}
+
+function ontraportDefinition(options: OntraportStrategyOptions): ProviderDefinition {
+  const authServer = checkOneOf(PACKAGE, 'authServer', options.authServer ?? 'guide', ['guide', 'mcp'] as const);
+  const common = { name: 'ontraport', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseOntraportError };
+  if (authServer === 'mcp') {
+    const resource = checkURL(PACKAGE, 'resource', options.resource ?? MCP_RESOURCE);
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource, defaultScope: [MCP_SCOPE] };
+    return { ...common, ...mcpDialect(server, typeof options.clientSecret === 'string' && options.clientSecret !== '') };
+  }
+  return {
+    ...common,
+    authorizationURL: GUIDE_AUTHORIZATION_URL,
+    tokenURL: GUIDE_TOKEN_URL,
+    bodyEncoding: 'json', // GUIDE
+    clientAuthentication: 'client_secret_post', // GUIDE: client_id and client_secret in the JSON body
+    pkce: false, // UNK for the guide's server; `pkce: true` turns it on
+  };
+}
+
+/**
+ * Passport strategy for Ontraport. The profile comes from the token response's `account_id` (the
+ * guides' servers document no identity endpoint, UNK), or from `userProfileURL` when you set one.
+ */
+export class OntraportStrategy extends ProviderStrategy<OntraportStrategyOptions> {
+  readonly apiBaseURL: string;
+
+  constructor(options: OntraportStrategyOptions & WithoutRequest, verify: VerifyFunction<OntraportProfile>);
+  constructor(options: OntraportStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<OntraportProfile>);
+  constructor(options: OntraportStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<OntraportProfile>);
+  constructor(options: OntraportStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<OntraportProfile>);
+  constructor(options: OntraportStrategyOptions, verify: AnyVerifyFunction<OntraportProfile>) {
+    super(ontraportDefinition(options ?? {}), options, verify);
+    this.apiBaseURL = checkURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL);
+  }
+}
+
+export { OntraportStrategy as Strategy };
+export default OntraportStrategy;
