@@ -1,0 +1,31 @@
+import OAuth2Strategy from 'passport-oauth2';
+import { BoomTownStrategy, parseBoomTownError, parseBoomTownTokenProfile } from '../src';
+import tokenResponse from './fixtures/token-response.json';
+
+const base = { clientID: 'bt-client', clientSecret: 'bt-secret-value', callbackURL: 'https://app.example/cb' };
+
+describe('BoomTown', () => {
+  it('profile from the token response', () => {
+    expect(parseBoomTownTokenProfile(tokenResponse)).toMatchObject({ provider: 'boomtown', id: 'agent-3141', emails: [{ value: 'agent@example.com' }] });
+    expect(parseBoomTownTokenProfile({ ...tokenResponse, user_id: undefined, email: undefined })).toBeUndefined();
+  });
+
+  it('errors are RFC 6749', () => {
+    expect(parseBoomTownError({ error: 'invalid_client', error_description: 'no' }, 401)).toMatchObject({ code: 'invalid_client', description: 'no' });
+    expect(parseBoomTownError({ message: 'x' }, 500)).toBeUndefined();
+  });
+
+  it('guide defaults', () => {
+    const strategy = new BoomTownStrategy(base, () => undefined);
+    expect(strategy).toBeInstanceOf(OAuth2Strategy);
+    expect(strategy.name).toBe('boomtown');
+    expect(strategy.provider).toMatchObject({
+      authorizationURL: 'https://auth.boomtownroi.com/oauth/authorize',
+      tokenURL: 'https://auth.boomtownroi.com/oauth/token',
+      bodyEncoding: 'json',
+      defaultScope: ['offline_access'],
+    });
+    expect(strategy.apiBaseURL).toBe('https://api.boomtownroi.com/v1');
+    expect(() => new BoomTownStrategy({ ...base, apiBaseURL: 'ftp://x' }, () => undefined)).toThrow(/option "apiBaseURL"/);
+  });
+});

@@ -1,0 +1,64 @@
+import OAuth2Strategy from 'passport-oauth2';
+import { CustomerIoStrategy, parseCustomerIoError, parseCustomerIoTokenProfile } from '../src';
+import tokenResponse from './fixtures/token-response.json';
+import errors from './fixtures/errors.json';
+
+const base = { clientID: 'cio-client', clientSecret: 'cio-secret-value', callbackURL: 'https://app.example/cb' };
+const verify = () => undefined;
+
+describe('Customer.io', () => {
+  it('profile from the token response', () => {
+    expect(parseCustomerIoTokenProfile(tokenResponse)).toMatchObject({
+      provider: 'customerio',
+      id: 'u_8f2c',
+      displayName: 'marketer@example.com',
+      emails: [{ value: 'marketer@example.com' }],
+    });
+    expect(parseCustomerIoTokenProfile({ access_token: 'x', scope: 'full_access' })).toBeUndefined();
+  });
+
+  it('errors: meta.errors with an RFC 6749 prefix, meta.error, RFC bodies', () => {
+    expect(parseCustomerIoError(errors.list, 400)).toEqual({
+      code: 'invalid_grant',
+      description: 'refresh token revoked',
+      details: { errors: ['invalid_grant: refresh token revoked', 'second problem'] },
+    });
+    expect(parseCustomerIoError(errors.single, 401)).toMatchObject({ code: 'CUSTOMERIO_ERROR', description: 'Unauthorized request' });
+    expect(parseCustomerIoError(errors.singleRfc, 401)).toMatchObject({ code: 'invalid_client', description: 'unknown client' });
+    expect(parseCustomerIoError({ error: 'invalid_scope' }, 400)).toMatchObject({ code: 'invalid_scope' });
+    expect(parseCustomerIoError({ meta: {} }, 400)).toBeUndefined();
+    expect(parseCustomerIoError(tokenResponse, 200)).toBeUndefined();
+  });
+
+  it('guide defaults (US), JSON body, scope full_access', () => {
+    const strategy = new CustomerIoStrategy(base, verify);
+    expect(strategy).toBeInstanceOf(OAuth2Strategy);
+    expect(strategy.name).toBe('customerio');
+    expect(strategy.provider).toMatchObject({
+      authorizationURL: 'https://fly.customer.io/oauth/authorize',
+      tokenURL: 'https://api.customer.io/v1/oauth/token',
+      bodyEncoding: 'json',
+      defaultScope: ['full_access'],
+    });
+    expect(strategy.apiBaseURL).toBe('https://api.customer.io/v1');
+  });
+
+  it("region 'eu' moves the token and API hosts, not the dashboard", () => {
+    const strategy = new CustomerIoStrategy({ ...base, region: 'eu' }, verify);
+    expect(strategy.provider.authorizationURL).toBe('https://fly.customer.io/oauth/authorize');
+    expect(strategy.provider.tokenURL).toBe('https://api-eu.customer.io/v1/oauth/token');
+    expect(strategy.apiBaseURL).toBe('https://api-eu.customer.io/v1');
+    expect(() => new CustomerIoStrategy({ ...base, region: 'au' as never }, verify)).toThrow(/option "region"/);
+  });
+
+  it("authServer 'mcp'", () => {
+    const strategy = new CustomerIoStrategy({ ...base, authServer: 'mcp' }, verify);
+    expect(strategy.provider).toMatchObject({
+      authorizationURL: 'https://mcp.customer.io/oauth2/authorize',
+      tokenURL: 'https://mcp.customer.io/oauth2/token',
+      bodyEncoding: 'form',
+      pkce: 'required',
+      tokenParams: { resource: 'https://mcp.customer.io' },
+    });
+  });
+});

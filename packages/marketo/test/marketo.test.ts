@@ -1,0 +1,185 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { AddressInfo } from 'node:net';
+import OAuth2Strategy from 'passport-oauth2';
+import { MarketoClientCredentials, MarketoStrategy, OAuthTokenError, parseMarketoError, parseMarketoTokenProfile } from '../src';
+import identityToken from './fixtures/identity-token.json';
+import rest601 from './fixtures/rest-601.json';
+import rest602 from './fixtures/rest-602.json';
+import identity401 from './fixtures/identity-401.json';
+
+const SECRET = 'mkto-s3cret-value-XYZ';
+
+describe('parseMarketoTokenProfile', () => {
+  it('takes the API user email from scope', () => {
+    expect(parseMarketoTokenProfile(identityToken)).toEqual({
+      provider: 'marketo',
+      id: 'apiuser@example.com',
+      displayName: 'apiuser@example.com',
+      emails: [{ value: 'apiuser@example.com' }],
+      photos: [],
+      _raw: JSON.stringify({ token_type: 'bearer', expires_in: 3599, scope: 'apiuser@example.com' }),
+      _json: { token_type: 'bearer', expires_in: 3599, scope: 'apiuser@example.com' },
+    });
+  });
+
+  it('prefers an explicit user_id and ignores a scope that is not an email', () => {
+    expect(parseMarketoTokenProfile({ access_token: 'x', user_id: 42, scope: 'apiuser@example.com' })?.id).toBe('42');
+    expect(parseMarketoTokenProfile({ access_token: 'x', scope: 'read write' })).toBeUndefined();
+  });
+});
+
+describe('parseMarketoError', () => {
+  it('reads REST errors and identity (RFC 6749) errors', () => {
+    expect(parseMarketoError(rest601, 200)).toEqual({ code: '601', description: 'Access token invalid', details: { errors: [{ code: '601', message: 'Access token invalid' }] } });
+    expect(parseMarketoError(rest602, 200)?.code).toBe('602');
+    expect(parseMarketoError(identity401, 401)).toMatchObject({ code: 'invalid_client', description: 'Bad client credentials' });
+    expect(parseMarketoError({ success: true, result: [] }, 200)).toBeUndefined();
+  });
+});
+
+describe('MarketoStrategy', () => {
+  const base = { clientID: 'mkto-client', clientSecret: SECRET, callbackURL: 'https://app.example/cb' };
+
+  it('requires instanceURL and keeps its path', () => {
+    expect(() => new MarketoStrategy(base as never, () => undefined)).toThrow(/@passport-martech\/marketo: option "instanceURL"/);
+    const strategy = new MarketoStrategy({ ...base, instanceURL: 'http://127.0.0.1:4000/marketo' }, () => undefined);
+    expect(strategy).toBeInstanceOf(OAuth2Strategy);
+    expect(strategy.name).toBe('marketo');
+    expect(strategy.provider.authorizationURL).toBe('http://127.0.0.1:4000/marketo/oauth/authorize');
+    expect(strategy.provider.tokenURL).toBe('http://127.0.0.1:4000/marketo/oauth/token');
+    expect(strategy.tokenClient.bodyEncoding).toBe('form');
+  });
+});
+
+/** A stand-in for Marketo's identity and REST services that counts what it gets. */
+class FakeMarketo {
+  server!: Server;
+  url = '';
+  tokenRequests: URL[] = [];
+  restAuthorizations: string[] = [];
+  tokenSerial = 0;
+  expiresIn = 3599;
+  /** Answers to the next REST calls, in order; then success. */
+  restScript: unknown[] = [];
+  tokenDelayMs = 0;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/identity/oauth/token') {
+      this.tokenRequests.push(url);
+      if (this.tokenDelayMs) await new Promise((r) => setTimeout(r, this.tokenDelayMs));
+      if (url.searchParams.get('client_secret') !== SECRET) return send(401, identity401);
+      this.tokenSerial += 1;
+      return send(200, { ...identityToken, access_token: `token-${this.tokenSerial}`, expires_in: this.expiresIn });
+    }
+    if (url.pathname === '/rest/v1/leads.json') {
+      this.restAuthorizations.push(String(req.headers.authorization));
+      const scripted = this.restScript.shift();
+      return send(200, scripted ?? { requestId: 'r1', success: true, result: [{ id: 1, email: 'lead@example.com' }] });
+    }
+    send(404, { error: 'not_found' });
+  }
+}
+
+describe('MarketoClientCredentials', () => {
+  const marketo = new FakeMarketo();
+  beforeAll(() => marketo.start());
+  afterAll(() => marketo.stop());
+  beforeEach(() => {
+    marketo.tokenRequests = [];
+    marketo.restAuthorizations = [];
+    marketo.restScript = [];
+    marketo.expiresIn = 3599;
+    marketo.tokenDelayMs = 0;
+  });
+
+  const create = (overrides: Partial<ConstructorParameters<typeof MarketoClientCredentials>[0]> = {}) =>
+    new MarketoClientCredentials({
+      identityURL: `${marketo.url}/identity`,
+      restURL: `${marketo.url}/rest`,
+      clientId: 'mkto-client',
+      clientSecret: SECRET,
+      ...overrides,
+    });
+
+  it('derives both bases from a Munchkin id', () => {
+    const client = new MarketoClientCredentials({ munchkinId: '123-ABC-456', clientId: 'a', clientSecret: 'b' });
+    expect(client.identityURL).toBe('https://123-abc-456.mktorest.com/identity');
+    expect(client.restURL).toBe('https://123-abc-456.mktorest.com/rest');
+    expect(() => new MarketoClientCredentials({ clientId: 'a', clientSecret: 'b' })).toThrow(/munchkinId/);
+  });
+
+  it('asks with query parameters and caches the token', async () => {
+    const client = create();
+    const first = await client.getToken();
+    const second = await client.getToken();
+    expect(first.accessToken).toBe(second.accessToken);
+    expect(marketo.tokenRequests).toHaveLength(1);
+    const query = marketo.tokenRequests[0]!.searchParams;
+    expect(query.get('grant_type')).toBe('client_credentials');
+    expect(query.get('client_id')).toBe('mkto-client');
+    expect(first.expiresAt).toBeGreaterThan(Date.now() + 3500_000);
+    expect(first.scope).toEqual(['apiuser@example.com']);
+  });
+
+  it('sends one request for 100 concurrent callers', async () => {
+    marketo.tokenDelayMs = 50;
+    const client = create();
+    const tokens = await Promise.all(Array.from({ length: 100 }, () => client.getToken()));
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
+    expect(marketo.tokenRequests).toHaveLength(1);
+  });
+
+  it('asks again when the token is within the skew of expiry', async () => {
+    marketo.expiresIn = 30;
+    const client = create({ skewSeconds: 60 });
+    await client.getToken();
+    await client.getToken();
+    expect(marketo.tokenRequests).toHaveLength(2);
+  });
+
+  it.each([
+    ['601', rest601],
+    ['602', rest602],
+  ])('on %s fetch() gets a new token and retries once', async (_code, rejection) => {
+    const client = create();
+    marketo.restScript = [rejection];
+    const response = await client.fetch('/v1/leads.json');
+    expect(await response.json()).toMatchObject({ success: true });
+    expect(marketo.restAuthorizations).toHaveLength(2);
+    expect(marketo.restAuthorizations[0]).not.toBe(marketo.restAuthorizations[1]);
+    expect(marketo.restAuthorizations[1]).toMatch(/^Bearer token-\d+$/);
+    expect(marketo.tokenRequests).toHaveLength(2);
+  });
+
+  it('retries only once', async () => {
+    const client = create();
+    marketo.restScript = [rest601, rest602];
+    const response = await client.fetch('/v1/leads.json');
+    expect(await response.json()).toMatchObject({ success: false, errors: [{ code: '602' }] });
+    expect(marketo.restAuthorizations).toHaveLength(2);
+  });
+
+  it('bad client credentials give a clear typed error without the secret', async () => {
+    const client = create({ clientSecret: 'wrong-secret-value-123' });
+    const error = await client.getToken().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OAuthTokenError);
+    expect(error).toMatchObject({ code: 'invalid_client', status: 401, description: 'Bad client credentials' });
+    expect(String((error as Error).message)).not.toContain('wrong-secret-value-123');
+    expect(JSON.stringify(error)).not.toContain('wrong-secret-value-123');
+  });
+});
