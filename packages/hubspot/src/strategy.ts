@@ -99,7 +99,7 @@ function hubspotDefinition(options: HubSpotStrategyOptions): ProviderDefinition 
 export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
   readonly apiVersion: HubSpotApiVersion;
   readonly apiHost: string;
-  readonly #profileSource: 'introspect' | 'token';
+  private readonly profileSource: 'introspect' | 'token';
 
   constructor(options: HubSpotStrategyOptions & WithoutRequest, verify: VerifyFunction<HubSpotProfile>);
   constructor(options: HubSpotStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<HubSpotProfile>);
@@ -108,7 +108,7 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
   constructor(options: HubSpotStrategyOptions, verify: AnyVerifyFunction<HubSpotProfile>) {
     super(hubspotDefinition(options), options, verify);
     this.apiVersion = options.apiVersion ?? '2026-03';
-    this.#profileSource = checkOneOf(PACKAGE, 'profileSource', options.profileSource ?? 'introspect', ['introspect', 'token'] as const);
+    this.profileSource = checkOneOf(PACKAGE, 'profileSource', options.profileSource ?? 'introspect', ['introspect', 'token'] as const);
     this.apiHost = options.apiHost ?? API_HOST;
     if (options.accountId !== undefined) accountSegment(options.accountId);
     if (options.optionalScope !== undefined) normalizeScope(PACKAGE, options.optionalScope);
@@ -129,7 +129,7 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
   }
 
   protected override async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<HubSpotProfile> {
-    if (this.#profileSource === 'token' && tokenSet) {
+    if (this.profileSource === 'token' && tokenSet) {
       const fromToken = parseHubSpotProfile(tokenSet.raw);
       if (fromToken) return { ...fromToken, _raw: '', _json: withoutTokens(tokenSet.raw) };
       // Token responses before 2025-08 lack user_id: fall back to the identity call below.

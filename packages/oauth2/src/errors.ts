@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { InternalOAuthError, TokenError } from 'passport-oauth2';
 import { scrub } from './redact';
 
@@ -144,13 +145,13 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
  * scrubbed of the request's secrets, its own cause followed one level.
  */
 export function safeCause(error: unknown, secrets: readonly (string | undefined)[]): Error | undefined {
-  if (!(error instanceof Error)) return undefined;
+  if (!isError(error)) return undefined;
   const copy = new Error(scrub(error.message, secrets));
   copy.name = error.name;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') (copy as Error & { code?: string }).code = code;
   const inner = (error as { cause?: unknown }).cause;
-  if (inner instanceof Error) {
+  if (isError(inner)) {
     const innerCopy = new Error(scrub(inner.message, secrets));
     innerCopy.name = inner.name;
     const innerCode = (inner as { code?: unknown }).code;
@@ -158,4 +159,9 @@ export function safeCause(error: unknown, secrets: readonly (string | undefined)
     Object.defineProperty(copy, 'cause', { value: innerCopy, enumerable: false });
   }
   return copy;
+}
+
+/** `instanceof Error` fails for errors made in another realm (fetch's, under Jest's vm contexts). */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
 }

@@ -122,7 +122,7 @@ export function readJsonObject(response: ProviderResponse, options: ReadJsonOpti
         code: named.code,
         status,
         description: named.description === undefined ? undefined : bodyExcerpt(named.description, options.secrets),
-        uri: named.uri,
+        uri: named.uri === undefined ? undefined : scrub(named.uri, options.secrets),
         details: named.details && redactDetails(named.details, options.secrets),
         provider: options.provider,
         message: `${options.label} failed: ${named.code}${description}, HTTP ${status}`,
@@ -154,11 +154,15 @@ export function readJsonObject(response: ProviderResponse, options: ReadJsonOpti
 }
 
 function redactDetails(details: Record<string, unknown>, secrets: readonly (string | undefined)[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(redactJson(details) as Record<string, unknown>)) {
-    out[key] = typeof value === 'string' ? scrub(value, secrets) : value;
-  }
-  return out;
+  return scrubDeep(redactJson(details), secrets) as Record<string, unknown>;
+}
+
+/** Every string inside `value` (nested objects and arrays included) scrubbed of `secrets`. */
+function scrubDeep(value: unknown, secrets: readonly (string | undefined)[]): unknown {
+  if (typeof value === 'string') return scrub(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => scrubDeep(item, secrets));
+  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrubDeep(item, secrets)]));
+  return value;
 }
 
 function failWith(error: Error): never {

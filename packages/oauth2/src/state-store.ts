@@ -23,6 +23,7 @@ interface PendingLogin {
 interface SessionLike {
   [key: string]: unknown;
   save?: (callback: (err?: unknown) => void) => void;
+  regenerate?: (callback: (err?: unknown) => void) => void;
 }
 
 type StoreCallback = (err: Error | null, state?: string) => void;
@@ -82,6 +83,7 @@ export class SessionStateStore {
     const rest = pending.filter((entry) => entry !== match);
     if (rest.length > 0) session[this.#key] = { pending: rest };
     else delete session[this.#key];
+    if (match && rest.length > 0) this.#keepAcrossRegeneration(req, rest);
     if (!match) {
       const message =
         typeof providedState === 'string' && providedState !== ''
@@ -90,6 +92,32 @@ export class SessionStateStore {
       return callback(null, false, { message });
     }
     callback(null, match.verifier ?? true, match.appState);
+  }
+
+  /**
+   * passport (0.6+) regenerates the session when this login succeeds, which would drop the logins other
+   * tabs have in flight. Their pending entries (states, not credentials) are carried into the new session.
+   */
+  #keepAcrossRegeneration(req: Request, rest: PendingLogin[]): void {
+    const session = this.#session(req);
+    const regenerate = session?.regenerate;
+    if (!session || typeof regenerate !== 'function') return;
+    const key = this.#key;
+    Object.defineProperty(session, 'regenerate', {
+      configurable: true,
+      enumerable: false,
+      writable: true,
+      value(this: SessionLike, callback: (err?: unknown) => void) {
+        return regenerate.call(this, (err?: unknown) => {
+          const fresh = (req as Request & { session?: SessionLike }).session;
+          if (!err && fresh && fresh !== session) {
+            const carried = (fresh[key] as { pending?: PendingLogin[] } | undefined)?.pending ?? [];
+            fresh[key] = { pending: [...carried, ...rest] };
+          }
+          callback(err);
+        });
+      },
+    });
   }
 
   #session(req: Request): SessionLike | undefined {

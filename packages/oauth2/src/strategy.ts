@@ -226,7 +226,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
       return null;
     }
     try {
-      readJsonObject({ status, json, text: body, headers: new Headers() }, this.#readOptions('Token request'));
+      readJsonObject({ status, json, text: body, headers: new Headers() }, this._readOptions('Token request'));
     } catch (error) {
       if (error instanceof OAuthTokenError) return error;
     }
@@ -287,7 +287,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     } else {
       headers.Authorization = `Bearer ${accessToken}`;
     }
-    const readOptions = this.#readOptions('Profile request', [accessToken, ...Object.values(init.form ?? {})]);
+    const readOptions = this._readOptions('Profile request', [accessToken, ...Object.values(init.form ?? {})]);
     const response = await sendProviderRequest({ url, method, headers, body, timeout: this.timeout, ...readOptions });
     return { json: readJsonObject(response, readOptions), text: response.text };
   }
@@ -300,7 +300,9 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     });
   }
 
-  #readOptions(label: string, extraSecrets: (string | undefined)[] = []) {
+  // Not an ES `#private` method: passport runs authenticate() on Object.create(strategy), and `#` members
+  // do not exist on that per-request object (TypeError "Receiver must be an instance of class ...").
+  private _readOptions(label: string, extraSecrets: (string | undefined)[] = []) {
     return {
       label,
       provider: this.name,

@@ -84,9 +84,12 @@ export class TokenClient {
     for (const [key, value] of Object.entries(params)) if (value !== undefined) body[key] = value;
     const headers: Record<string, string> = { ...this.#headers };
 
+    let basicCredential: string | undefined;
     switch (this.clientAuthentication) {
       case 'client_secret_basic':
         headers.Authorization = basicAuthorization(this.clientID, this.#clientSecret ?? '');
+        // A provider that echoes the header would otherwise leak the secret in base64.
+        basicCredential = headers.Authorization.slice('Basic '.length);
         break;
       case 'client_secret_post':
         body.client_id = this.clientID;
@@ -99,7 +102,7 @@ export class TokenClient {
 
     headers['Content-Type'] = this.bodyEncoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     const encoded = this.bodyEncoding === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString();
-    const secrets = [this.#clientSecret, body.code, body.refresh_token, body.code_verifier, body.assertion];
+    const secrets = [this.#clientSecret, basicCredential, body.code, body.refresh_token, body.code_verifier, body.assertion];
 
     const response = await sendProviderRequest({
       url: this.tokenURL,
