@@ -1,0 +1,66 @@
+/** Test-control routes under `/_sandbox` (not part of any provider's dialect). */
+import express from 'express';
+import { readJsonValue } from './body';
+import { errorHandler } from './engine';
+import { SandboxError, rfc6749Shape } from './errors';
+import type { SandboxState } from './state';
+import type { ExpireRequest, ProviderId, RevokeRequest } from './types';
+import { PROVIDER_IDS } from './types';
+
+function object(value: unknown): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new SandboxError(400, 'invalid_request', 'body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function provider(body: Record<string, unknown>): ProviderId {
+  const p = body.provider;
+  if (typeof p !== 'string' || !(PROVIDER_IDS as readonly string[]).includes(p)) {
+    throw new SandboxError(400, 'invalid_request', `provider must be one of ${PROVIDER_IDS.join(', ')}`);
+  }
+  return p as ProviderId;
+}
+
+function optionalString(body: Record<string, unknown>, name: string): string | undefined {
+  const v = body[name];
+  if (v !== undefined && typeof v !== 'string') throw new SandboxError(400, 'invalid_request', `${name} must be a string`);
+  return v as string | undefined;
+}
+
+export function controlRouter(state: SandboxState): express.Router {
+  const router = express.Router();
+  router.get('/stats', (_req, res) => {
+    res.json(state.stats());
+  });
+  router.get('/faults', (_req, res) => {
+    res.json(state.faults());
+  });
+  router.post('/faults', async (req, res) => {
+    res.status(201).json(state.addFault(await readJsonValue(req)));
+  });
+  router.delete('/faults', (_req, res) => {
+    state.clearFaults();
+    res.status(204).end();
+  });
+  router.post('/reset', async (req, res) => {
+    await readJsonValue(req);
+    state.reset();
+    res.status(204).end();
+  });
+  router.post('/expire', async (req, res) => {
+    const body = object(await readJsonValue(req));
+    const request: ExpireRequest = { provider: provider(body), accessToken: optionalString(body, 'accessToken') };
+    res.json({ expired: state.expire(request) });
+  });
+  router.post('/revoke', async (req, res) => {
+    const body = object(await readJsonValue(req));
+    const request: RevokeRequest = { provider: provider(body), refreshToken: optionalString(body, 'refreshToken') };
+    res.json({ revoked: state.revoke(request) });
+  });
+  router.use(() => {
+    throw new SandboxError(404, 'not_found', 'no such sandbox control route');
+  });
+  router.use(errorHandler(() => rfc6749Shape));
+  return router;
+}

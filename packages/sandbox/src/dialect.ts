@@ -1,0 +1,128 @@
+/**
+ * The shape of a provider dialect. Each provider is one table of this type (src/providers/<id>.ts); the
+ * engine (src/engine.ts) turns any table into routes. Differences between providers are data here, or a
+ * small render function where the provider's JSON differs.
+ */
+import type { BodyEncoding } from './body';
+import type { ErrorShape } from './errors';
+import type { Grant } from './state';
+import type { ProviderId, SandboxUser } from './types';
+
+/** Provenance of a fact, as in PROVIDERS.md. */
+export type Mark = 'DOC' | 'CODE' | 'GUIDE' | 'UNK';
+
+export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'none';
+export type PkceMethod = 'S256' | 'plain';
+
+/** What a token response builder gets. */
+export interface TokenResponseInput {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  grant: Grant;
+}
+
+/** One authorization-code flow: its authorize and token endpoints and their rules. */
+export interface FlowDialect {
+  /** `main` for a provider's only or guide flow, `mcp` for an MCP authorization server. */
+  name: 'main' | 'mcp';
+  mark: Mark;
+  /**
+   * The first path also hosts the consent form's `<path>/decision` route. A path may carry `:accountId`,
+   * which pins the account the grant is for (HubSpot).
+   */
+  authorizePaths: string[];
+  tokenPaths: string[];
+  bodyEncoding: BodyEncoding;
+  clientAuth: ClientAuthMethod[];
+  pkce: { required: boolean; methods: PkceMethod[] };
+  /** RFC 8707 `resource` REQUIRED on authorize and token (MCP authorization servers). */
+  resourceRequired: boolean;
+  /** Scopes that must be among the requested ones (invalid_scope otherwise). */
+  requiredScopes: string[];
+  /** A second scope parameter granted too (HubSpot `optional_scope`). */
+  optionalScopeParam?: string;
+  /** Overrides the provider's error shape for this flow's token endpoint. */
+  errorShape?: ErrorShape;
+  tokenResponse(input: TokenResponseInput): Record<string, unknown>;
+}
+
+/** A protected-resource answer (identity or sample API). */
+export interface ResourceAnswer {
+  status?: number;
+  headers?: Record<string, string>;
+  body: unknown;
+}
+
+export type TokenProblem = 'missing' | 'invalid' | 'expired';
+
+export interface BearerResourceContext {
+  token: string;
+  grant: Grant;
+  user: SandboxUser;
+  /** Seconds the access token has left. */
+  expiresIn: number;
+}
+
+export interface IntrospectContext {
+  token: string;
+  grant: Grant;
+  user: SandboxUser;
+  tokenType: 'access' | 'refresh';
+  /** Access tokens only. */
+  expiresIn?: number;
+}
+
+/** A GET route that takes `Authorization: Bearer` (sample API, sandbox-only userinfo). */
+export interface BearerResource {
+  kind: 'bearer';
+  path: string;
+  endpoint: 'identity' | 'api';
+  mark: Mark;
+  render(ctx: BearerResourceContext): ResourceAnswer;
+  /** The provider's answer to a missing, unknown or expired token. */
+  unauthorized(problem: TokenProblem): ResourceAnswer;
+}
+
+/** HubSpot v1 `GET .../access-tokens/:token`: the token is a path segment. */
+export interface PathTokenResource {
+  kind: 'path-token';
+  path: string;
+  endpoint: 'identity';
+  mark: Mark;
+  render(ctx: BearerResourceContext): ResourceAnswer;
+  unauthorized(problem: TokenProblem): ResourceAnswer;
+}
+
+/** RFC 7662 token introspection: form body with client credentials and `token`. */
+export interface IntrospectResource {
+  kind: 'introspect';
+  path: string;
+  endpoint: 'identity';
+  mark: Mark;
+  /** `ctx` undefined: the token is unknown or expired (`{ active: false }`). */
+  render(ctx: IntrospectContext | undefined): ResourceAnswer;
+}
+
+export type ResourceRoute = BearerResource | PathTokenResource | IntrospectResource;
+
+/** Marketo's client-credentials token endpoint: parameters in the query string, GET or POST. */
+export interface ClientCredentialsDialect {
+  path: string;
+  mark: Mark;
+  render(input: { accessToken: string; expiresIn: number; user: SandboxUser }): Record<string, unknown>;
+}
+
+export interface ProviderDialect {
+  id: ProviderId;
+  displayName: string;
+  defaultAccessTokenTtlSeconds: number;
+  defaultUser: SandboxUser;
+  /** Numeric user fields (HubSpot `user_id`/`hub_id`, Ontraport `account_id`) checked at start. */
+  numericUserFields?: Array<'userId' | 'accountId'>;
+  /** Error shape of the OAuth endpoints (and of faults, unknown routes and bad input). */
+  errorShape: ErrorShape;
+  flows: FlowDialect[];
+  resources: ResourceRoute[];
+  clientCredentials?: ClientCredentialsDialect;
+}

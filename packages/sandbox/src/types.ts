@@ -1,0 +1,86 @@
+/** Public types of the sandbox: options, clients, users, faults and stats. */
+
+export const PROVIDER_IDS = ['hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/** What a request is counted as, and what a fault can target. */
+export const ENDPOINTS = ['authorize', 'token', 'refresh', 'identity', 'api', 'clientCredentials'] as const;
+export type SandboxEndpoint = (typeof ENDPOINTS)[number];
+
+export const FAULT_KINDS = ['http500', 'http503', 'html', 'redirect', 'empty', 'invalid_grant', 'delay', 'drop'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** A registered OAuth client. */
+export interface SandboxClient {
+  clientId: string;
+  clientSecret: string;
+  /** Shown on the consent page. */
+  name?: string;
+  /**
+   * Exact redirect URIs allowed. When absent, any loopback `http` URI (host `localhost`, `127.0.0.1` or
+   * `[::1]`, any port and path) is allowed, as RFC 8252 section 7.3 does for native apps.
+   */
+  redirectUris?: string[];
+}
+
+/** The demo user who "logs in" at a provider. */
+export interface SandboxUser {
+  userId: string | number;
+  email: string;
+  /** Free text; may contain HTML, which the consent page escapes. */
+  name: string;
+  /** HubSpot `hub_id`, Ontraport `account_id`, ... (numeric where the provider's field is a number). */
+  accountId: string | number;
+}
+
+export interface Fault {
+  provider: ProviderId;
+  /** `token` matches both grants at the token endpoint, `refresh` only the refresh_token grant. */
+  endpoint: SandboxEndpoint;
+  fault: FaultKind;
+  /** For `delay`: how long to wait before answering normally (default 1000 ms). */
+  delayMs?: number;
+  /** Apply to the next N matching requests only (default: every request until reset). */
+  times?: number;
+}
+
+export type PerProvider<T> = Partial<Record<ProviderId, T>>;
+
+export interface SandboxOptions {
+  /** Registered clients per provider; a list given for a provider replaces that provider's default client. */
+  clients?: PerProvider<SandboxClient[]>;
+  /** Access token lifetime: one number for all, or per provider (defaults: hubspot 1800, others 3600). */
+  accessTokenTtlSeconds?: number | PerProvider<number>;
+  /** Default true: a used refresh token is revoked and a new one returned. */
+  rotateRefreshTokens?: boolean;
+  /** Default false: when true, authorize redirects with a code at once instead of showing the consent page. */
+  autoApprove?: boolean;
+  /** Added to every token, identity, client-credentials and API response (milliseconds). */
+  latencyMs?: number;
+  /** Faults active from the start (until `reset()` or `DELETE /_sandbox/faults`). */
+  faults?: Fault[];
+  /** Per-provider override of the demo user (merged over the default). */
+  users?: PerProvider<Partial<SandboxUser>>;
+}
+
+export interface StartOptions extends SandboxOptions {
+  /** Default 0: a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
+export type EndpointCounts = Record<SandboxEndpoint, number>;
+export type SandboxStats = Record<ProviderId, EndpointCounts>;
+
+export interface ExpireRequest {
+  provider: ProviderId;
+  /** Only this token; otherwise every access token of the provider. */
+  accessToken?: string;
+}
+
+export interface RevokeRequest {
+  provider: ProviderId;
+  /** Only this token; otherwise every refresh token of the provider. */
+  refreshToken?: string;
+}
