@@ -1,0 +1,158 @@
+import { isRecord } from '@passport-martech/oauth2';
+import type { TokenSet } from '@passport-martech/oauth2';
+import { EncryptionKey, Keyring, RecordDecryptError, decryptRecord, encryptRecord, isEncryptedRecord, toKeyring } from '../crypto';
+import type { RedisClient } from '../redis';
+import { checkTtl } from './memory';
+import type { TokenStore } from './types';
+
+/** Why a record was treated as absent. */
+export type CorruptRecordReason =
+  /** Not JSON, or JSON that is not a token set. */
+  | 'invalid'
+  /** Encrypted with a key id that is not configured (or the store has no key at all). */
+  | 'unknown_key'
+  /** The auth tag did not verify: wrong key, truncated or tampered record. */
+  | 'decrypt_failed'
+  /** Not a well-formed encrypted record. */
+  | 'format'
+  /** Plain JSON while encryption is on (set `readPlaintext: true` while migrating to encryption). */
+  | 'plaintext';
+
+/** Passed to `onCorruptRecord`. Carries no token and no key, only what identifies the record. */
+export interface CorruptRecordReport {
+  /** The Redis key (prefix included). */
+  key: string;
+  reason: CorruptRecordReason;
+  message: string;
+}
+
+export interface RedisTokenStoreOptions {
+  /** An ioredis client (or anything with the same promise methods). */
+  client: RedisClient;
+  /** Prepended to every key; default `tokens:`. */
+  prefix?: string;
+  /**
+   * Encrypts every record with AES-256-GCM: a 32-byte Buffer, a 64-char hex or 44-char base64 string,
+   * or `[{ id, key }, ...]` for rotation (the first encrypts, all decrypt).
+   */
+  encryptionKey?: EncryptionKey;
+  /** Redis expiry of each record (seconds) when `set` is given none; default: no expiry. */
+  ttlSeconds?: number;
+  /** Called for a record that cannot be read (it is then treated as absent). Default: a process warning. */
+  onCorruptRecord?: (report: CorruptRecordReport) => void;
+  /** With encryption on, still accept plain JSON records (written before encryption was turned on). Default false. */
+  readPlaintext?: boolean;
+}
+
+/**
+ * TokenStore on Redis: one string value per token set, `<prefix><key>`, optionally encrypted at rest.
+ * An encrypted record is `v1:<keyId>:<iv>:<tag>:<ciphertext>` (base64 parts, random 12-byte IV, 16-byte
+ * tag, the key name as additional authenticated data so a record cannot be moved to another user).
+ */
+export class RedisTokenStore implements TokenStore {
+  readonly prefix: string;
+  readonly #client: RedisClient;
+  readonly #keyring: Keyring | undefined;
+  readonly #ttlSeconds: number | undefined;
+  readonly #onCorruptRecord: (report: CorruptRecordReport) => void;
+  readonly #readPlaintext: boolean;
+
+  constructor(options: RedisTokenStoreOptions) {
+    if (!options || typeof options !== 'object' || !options.client) {
+      throw new TypeError('@passport-martech/refresh: RedisTokenStore needs { client } (an ioredis client)');
+    }
+    this.#client = options.client;
+    this.prefix = options.prefix ?? 'tokens:';
+    if (typeof this.prefix !== 'string') throw new TypeError('@passport-martech/refresh: prefix must be a string');
+    this.#keyring = options.encryptionKey === undefined ? undefined : toKeyring(options.encryptionKey);
+    this.#ttlSeconds = checkTtl(options.ttlSeconds);
+    this.#onCorruptRecord = options.onCorruptRecord ?? defaultCorruptRecordHandler;
+    this.#readPlaintext = options.readPlaintext === true;
+  }
+
+  /** True when records are encrypted. */
+  get encrypted(): boolean {
+    return this.#keyring !== undefined;
+  }
+
+  async get(key: string): Promise<TokenSet | undefined> {
+    const redisKey = this.prefix + key;
+    const value = await this.#client.get(redisKey);
+    if (value === null || value === undefined) return undefined;
+    try {
+      return this.decode(value, key);
+    } catch (error) {
+      const reason: CorruptRecordReason = error instanceof RecordDecryptError ? error.reason : error instanceof CorruptRecord ? error.reason : 'invalid';
+      const message = error instanceof Error ? error.message : 'unreadable record';
+      try {
+        this.#onCorruptRecord({ key: redisKey, reason, message });
+      } catch {
+        // a reporting hook must not turn a missing token into a crash
+      }
+      return undefined;
+    }
+  }
+
+  async set(key: string, tokenSet: TokenSet, ttlSeconds?: number): Promise<void> {
+    const ttl = checkTtl(ttlSeconds) ?? this.#ttlSeconds;
+    const value = this.encode(tokenSet, key);
+    if (ttl === undefined) await this.#client.set(this.prefix + key, value);
+    else await this.#client.set(this.prefix + key, value, 'EX', ttl);
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#client.del(this.prefix + key);
+  }
+
+  /** The stored form of a token set (exposed for tooling and tests). */
+  encode(tokenSet: TokenSet, key: string): string {
+    const json = JSON.stringify(tokenSet);
+    return this.#keyring ? encryptRecord(this.#keyring, json, key) : json;
+  }
+
+  /** A token set from its stored form; throws for anything unreadable. */
+  decode(value: string, key: string): TokenSet {
+    let json: string;
+    if (isEncryptedRecord(value)) {
+      if (!this.#keyring) throw new CorruptRecord('unknown_key', 'the record is encrypted but the store has no encryptionKey');
+      json = decryptRecord(this.#keyring, value, key);
+    } else {
+      if (this.#keyring && !this.#readPlaintext) {
+        throw new CorruptRecord('plaintext', 'the record is not encrypted but encryption is on (readPlaintext: true accepts it)');
+      }
+      json = value;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw new CorruptRecord('invalid', 'the record is not JSON');
+    }
+    if (!isTokenSet(parsed)) throw new CorruptRecord('invalid', 'the record is not a token set (no accessToken)');
+    return parsed;
+  }
+}
+
+class CorruptRecord extends Error {
+  constructor(readonly reason: CorruptRecordReason, message: string) {
+    super(message);
+  }
+}
+
+function isTokenSet(value: unknown): value is TokenSet {
+  return (
+    isRecord(value) &&
+    typeof value.accessToken === 'string' &&
+    value.accessToken !== '' &&
+    (value.refreshToken === undefined || typeof value.refreshToken === 'string') &&
+    (value.expiresAt === undefined || typeof value.expiresAt === 'number') &&
+    typeof value.tokenType === 'string' &&
+    isRecord(value.raw)
+  );
+}
+
+function defaultCorruptRecordHandler(report: CorruptRecordReport): void {
+  process.emitWarning(`token record ${report.key} treated as absent (${report.reason}): ${report.message}`, {
+    code: 'PASSPORT_MARTECH_CORRUPT_TOKEN_RECORD',
+  });
+}
