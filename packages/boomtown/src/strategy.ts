@@ -41,6 +41,8 @@ export class BoomTownStrategy extends ProviderStrategy<BoomTownStrategyOptions> 
   constructor(options: BoomTownStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<BoomTownProfile>);
   constructor(options: BoomTownStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<BoomTownProfile>);
   constructor(options: BoomTownStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<BoomTownProfile>);
+  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
+  constructor(options: BoomTownStrategyOptions, verify: AnyVerifyFunction<BoomTownProfile>);
   constructor(options: BoomTownStrategyOptions, verify: AnyVerifyFunction<BoomTownProfile>) {
     super(
       {

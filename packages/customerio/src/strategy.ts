@@ -81,6 +81,8 @@ export class CustomerIoStrategy extends ProviderStrategy<CustomerIoStrategyOptio
   constructor(options: CustomerIoStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<CustomerIoProfile>);
   constructor(options: CustomerIoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<CustomerIoProfile>);
   constructor(options: CustomerIoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<CustomerIoProfile>);
+  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
+  constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>);
   constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>) {
     super(customerIoDefinition(options ?? {}), options, verify);
     this.region = options.region ?? 'us';

@@ -11,6 +11,7 @@ import {
   ProviderStrategyOptions,
   TokenSet,
   checkOneOf,
+  checkURL,
   joinURL,
   normalizeScope,
   optionError,
@@ -105,11 +106,13 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
   constructor(options: HubSpotStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<HubSpotProfile>);
   constructor(options: HubSpotStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<HubSpotProfile>);
   constructor(options: HubSpotStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<HubSpotProfile>);
+  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
+  constructor(options: HubSpotStrategyOptions, verify: AnyVerifyFunction<HubSpotProfile>);
   constructor(options: HubSpotStrategyOptions, verify: AnyVerifyFunction<HubSpotProfile>) {
     super(hubspotDefinition(options), options, verify);
     this.apiVersion = options.apiVersion ?? '2026-03';
     this.profileSource = checkOneOf(PACKAGE, 'profileSource', options.profileSource ?? 'introspect', ['introspect', 'token'] as const);
-    this.apiHost = options.apiHost ?? API_HOST;
+    this.apiHost = checkURL(PACKAGE, 'apiHost', options.apiHost ?? API_HOST);
     if (options.accountId !== undefined) accountSegment(options.accountId);
     if (options.optionalScope !== undefined) normalizeScope(PACKAGE, options.optionalScope);
   }
@@ -131,7 +134,7 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
   protected override async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<HubSpotProfile> {
     if (this.profileSource === 'token' && tokenSet) {
       const fromToken = parseHubSpotProfile(tokenSet.raw);
-      if (fromToken) return { ...fromToken, _raw: '', _json: withoutTokens(tokenSet.raw) };
+      if (fromToken) return { ...fromToken, _raw: JSON.stringify(withoutTokens(tokenSet.raw)), _json: withoutTokens(tokenSet.raw) };
       // Token responses before 2025-08 lack user_id: fall back to the identity call below.
     }
     const url = this.userProfileURL as string;

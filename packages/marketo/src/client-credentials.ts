@@ -85,7 +85,9 @@ export class MarketoClientCredentials {
    * and handed back in a new Response.
    */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const url = joinURL(this.restURL, path);
+    // The query string (filterType=..., fields=...) stays a query string, not part of the path.
+    const queryAt = path.indexOf('?');
+    const url = queryAt === -1 ? joinURL(this.restURL, path) : `${joinURL(this.restURL, path.slice(0, queryAt))}${path.slice(queryAt)}`;
     let response = await this.#call(url, init, await this.getToken());
     if (isTokenRejection(response.json)) {
       this.invalidate();

@@ -43,6 +43,8 @@ export class MarketoStrategy extends ProviderStrategy<MarketoStrategyOptions> {
   constructor(options: MarketoStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<MarketoProfile>);
   constructor(options: MarketoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<MarketoProfile>);
   constructor(options: MarketoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<MarketoProfile>);
+  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
+  constructor(options: MarketoStrategyOptions, verify: AnyVerifyFunction<MarketoProfile>);
   constructor(options: MarketoStrategyOptions, verify: AnyVerifyFunction<MarketoProfile>) {
     const instanceURL = checkURL(PACKAGE, 'instanceURL', requireString(PACKAGE, options ?? {}, 'instanceURL'));
     super(

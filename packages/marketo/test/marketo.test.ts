@@ -183,3 +183,23 @@ describe('MarketoClientCredentials', () => {
     expect(JSON.stringify(error)).not.toContain('wrong-secret-value-123');
   });
 });
+
+describe('MarketoClientCredentials.fetch query strings', () => {
+  it('keeps the query string out of the path', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(req.url?.startsWith('/identity') ? JSON.stringify({ access_token: 'tok-1', token_type: 'bearer', expires_in: 3599, scope: 'a@b.co' }) : '{"success":true,"result":[]}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const client = new MarketoClientCredentials({ identityURL: `${url}/identity`, restURL: `${url}/rest`, clientId: 'c', clientSecret: SECRET });
+      await client.fetch('/v1/leads.json?filterType=email&filterValues=a%40b.co');
+      expect(seen[1]).toBe('/rest/v1/leads.json?filterType=email&filterValues=a%40b.co');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});

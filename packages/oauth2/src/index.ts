@@ -13,6 +13,7 @@ export {
   isOAuthError,
   isRecord,
   parseRfc6749Error,
+  safeCause,
 } from './errors';
 export type { ErrorCodeValue, ErrorBodyParser, OAuthError, OAuthErrorFields, ProviderErrorFields } from './errors';
 export { SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';

@@ -1,8 +1,8 @@
 import { Profile, profileFromTokenResponse } from '@passport-martech/oauth2';
 
 /**
- * The profile of an Ontraport login: `id` is the token response's `account_id` (or `user_id`, `id`,
- * `sub`, `email`, whichever comes first). Ontraport documents no identity endpoint (UNK).
+ * The profile of an Ontraport login: `id` is the first of the token response's `user_id`, `account_id`
+ * (what the guides' server sends), `id`, `sub`, `email`. Ontraport documents no identity endpoint (UNK).
  */
 export interface OntraportProfile extends Profile {
   provider: 'ontraport';

@@ -72,6 +72,8 @@ export class OntraportStrategy extends ProviderStrategy<OntraportStrategyOptions
   constructor(options: OntraportStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<OntraportProfile>);
   constructor(options: OntraportStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<OntraportProfile>);
   constructor(options: OntraportStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<OntraportProfile>);
+  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
+  constructor(options: OntraportStrategyOptions, verify: AnyVerifyFunction<OntraportProfile>);
   constructor(options: OntraportStrategyOptions, verify: AnyVerifyFunction<OntraportProfile>) {
     super(ontraportDefinition(options ?? {}), options, verify);
     this.apiBaseURL = checkURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL);

@@ -8,6 +8,7 @@ import {
   isRecord,
   readJsonObject,
   redactJson,
+  safeCause,
   scrub,
   toTokenSet,
 } from '@passport-martech/oauth2';
@@ -328,9 +329,8 @@ export function fromNodeOAuthError(error: unknown, provider: string, secrets: re
     return typed;
   }
   const code = isRecord(error) && typeof error.code === 'string' ? error.code : undefined;
-  const message = error instanceof Error ? scrub(error.message, secrets) : 'unknown error';
-  const cause = new Error(message);
-  if (code) (cause as Error & { code?: string }).code = code;
+  const cause = safeCause(error, secrets);
+  const message = cause?.message ?? 'unknown error';
   return new OAuthRequestError({
     code: code === 'ETIMEDOUT' ? ErrorCode.TIMEOUT : ErrorCode.NETWORK,
     provider,

@@ -1,0 +1,98 @@
+import { startSandbox } from '@passport-martech/sandbox';
+import { HubSpotProfile, HubSpotStrategy, HubSpotStrategyOptions } from '../src';
+
+type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+type Outcome = { kind: 'success'; user: unknown; profile: HubSpotProfile } | { kind: 'fail' | 'error'; detail: unknown };
+
+/**
+ * Drives passport's two legs by hand (as passport.authenticate does: a derived object per request, one
+ * shared session object) against the sandbox, so each version and profile source is seen on the wire.
+ */
+async function login(options: Partial<HubSpotStrategyOptions> & { passReqToCallback?: false }, sandbox: Sandbox): Promise<Outcome> {
+  let profile: HubSpotProfile | undefined;
+  const strategy = new HubSpotStrategy(
+    {
+      clientID: 'demo-hubspot-client',
+      clientSecret: 'demo-hubspot-secret',
+      callbackURL: 'http://127.0.0.1:3999/auth/hubspot/callback',
+      authorizationURL: `${sandbox.url}/hubspot/oauth/authorize`,
+      ...options,
+    },
+    (_accessToken, _refreshToken, p, done) => {
+      profile = p;
+      done(null, { id: p.id });
+    },
+  );
+  const session: Record<string, unknown> = { save: (cb: () => void) => cb() };
+  const authorizeURL = await new Promise<string>((resolve, reject) => {
+    const attempt = Object.create(strategy);
+    Object.assign(attempt, { redirect: resolve, error: reject, fail: reject });
+    attempt.authenticate({ query: {}, headers: {}, session }, {});
+  });
+  const back = new URL((await fetch(authorizeURL, { redirect: 'manual' })).headers.get('location') as string);
+  return new Promise<Outcome>((resolve) => {
+    const attempt = Object.create(strategy);
+    Object.assign(attempt, {
+      success: (user: unknown) => resolve({ kind: 'success', user, profile: profile as HubSpotProfile }),
+      fail: (detail: unknown) => resolve({ kind: 'fail', detail }),
+      error: (detail: unknown) => resolve({ kind: 'error', detail }),
+    });
+    attempt.authenticate({ query: Object.fromEntries(back.searchParams), headers: {}, session }, {});
+  });
+}
+
+describe('HubSpot against the sandbox', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ autoApprove: true });
+  });
+  afterAll(() => sandbox.close());
+  beforeEach(() => sandbox.reset());
+
+  it.each([
+    ['2026-03', '/oauth/2026-03/token', '/oauth/2026-03/token/introspect'],
+    ['v3', '/oauth/v3/token', '/oauth/v3/token/introspect'],
+    ['v1', '/oauth/v1/token', '/oauth/v1/access-tokens'],
+  ] as const)('apiVersion %s: token and introspection profile (email, domain, hub, app, scopes)', async (apiVersion, tokenPath, identityPath) => {
+    const outcome = await login(
+      { apiVersion, tokenURL: `${sandbox.url}/hubspot${tokenPath}`, userProfileURL: `${sandbox.url}/hubspot${identityPath}`, scope: ['crm.objects.contacts.read'] },
+      sandbox,
+    );
+    expect(outcome.kind).toBe('success');
+    const { profile } = outcome as Extract<Outcome, { kind: 'success' }>;
+    expect(profile).toMatchObject({
+      provider: 'hubspot',
+      id: expect.stringMatching(/^\d+$/),
+      displayName: expect.stringContaining('@'),
+      emails: [{ value: expect.stringContaining('@') }],
+      hubId: expect.any(Number),
+      hubDomain: expect.any(String),
+      appId: expect.any(Number),
+      scopes: expect.arrayContaining(['oauth', 'crm.objects.contacts.read']),
+    });
+    expect(JSON.stringify(profile)).not.toMatch(/"token"/);
+    expect(sandbox.stats().hubspot).toMatchObject({ token: 1, identity: 1 });
+  });
+
+  it("profileSource 'token': the profile from the token response, one upstream call per login", async () => {
+    const outcome = await login(
+      { profileSource: 'token', tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, userProfileURL: `${sandbox.url}/hubspot/oauth/2026-03/token/introspect` },
+      sandbox,
+    );
+    expect(outcome.kind).toBe('success');
+    const { profile } = outcome as Extract<Outcome, { kind: 'success' }>;
+    expect(profile).toMatchObject({ provider: 'hubspot', id: expect.stringMatching(/^\d+$/), hubId: expect.any(Number), emails: [] });
+    expect(profile._raw).not.toMatch(/"(access|refresh)_token":/);
+    expect(sandbox.stats().hubspot).toMatchObject({ token: 1, identity: 0 });
+  });
+
+  it('an introspection failure is a typed error, not a crash', async () => {
+    sandbox.addFault({ provider: 'hubspot', endpoint: 'identity', fault: 'http503' });
+    const outcome = await login(
+      { tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, userProfileURL: `${sandbox.url}/hubspot/oauth/2026-03/token/introspect` },
+      sandbox,
+    );
+    expect(outcome).toMatchObject({ kind: 'error', detail: { status: 503 } });
+    expect(String((outcome as { detail: Error }).detail.message)).not.toContain('demo-hubspot-secret');
+  });
+});
