@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
 
-const CLI = path.resolve(__dirname, '../dist/cli.js');
+const CLI = path.resolve(__dirname, '../bin/passport-martech-sandbox.js');
 
 /** Starts the CLI and resolves with its stdout once the last provider line is printed. */
 function start(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; out: string }> {
