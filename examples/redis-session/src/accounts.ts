@@ -1,0 +1,250 @@
+/**
+ * The app's own user accounts: an account has one or more linked provider identities. A real app keeps
+ * these in its database; the example keeps them in Redis (or memory), next to the sessions.
+ *
+ * Redis layout (prefix `app:`):
+ *   app:account:<accountId>               hash: `createdAt`, and one field `identity:<provider>` (JSON) per link
+ *   app:identity:<provider>:<providerId>  string: the account id that identity is linked to
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Profile } from '@passport-martech/oauth2';
+import { isProviderId, type ProviderId } from './config';
+
+export interface LinkedIdentity {
+  provider: ProviderId;
+  /** The provider's user id. */
+  id: string;
+  displayName?: string;
+  emails: string[];
+  /** Provider-specific scalar profile fields (HubSpot `hubId`, `hubDomain`, ...). */
+  details: Record<string, string | number | boolean>;
+  /** The identity document as received (tokens never included), shortened. */
+  raw: string;
+  linkedAt: number;
+}
+
+export interface Account {
+  id: string;
+  createdAt: number;
+  identities: Partial<Record<ProviderId, LinkedIdentity>>;
+}
+
+/** The provider identity is already linked to another account. */
+export class LinkConflictError extends Error {
+  readonly code = 'LINK_CONFLICT';
+  constructor(readonly provider: ProviderId) {
+    super(`This ${provider} identity is already linked to another account`);
+    this.name = 'LinkConflictError';
+  }
+}
+
+export interface AccountStore {
+  get(accountId: string): Promise<Account | undefined>;
+  /** The account an identity is linked to. */
+  findByIdentity(provider: ProviderId, providerUserId: string): Promise<string | undefined>;
+  /** A new, empty account. */
+  create(): Promise<Account>;
+  /**
+   * Links (or updates) an identity on the account. When another account holds the identity and has no
+   * other identity, that account is absorbed (deleted; its id returned) — its only credential is the one
+   * the user just proved. When it has others: LinkConflictError.
+   */
+  link(accountId: string, identity: LinkedIdentity): Promise<{ absorbed?: string }>;
+  unlink(accountId: string, provider: ProviderId): Promise<void>;
+}
+
+const RAW_LIMIT = 4000;
+const STANDARD_FIELDS = new Set(['provider', 'id', 'displayName', 'emails', 'photos', '_raw', '_json']);
+
+/** What the app keeps of a passport profile: who the user is, never a token. */
+export function identityFromProfile(provider: ProviderId, profile: Profile): LinkedIdentity {
+  const details: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(profile)) {
+    if (STANDARD_FIELDS.has(key)) continue;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') details[key] = value;
+  }
+  let raw = JSON.stringify(profile._json ?? {}, null, 2);
+  if (raw.length > RAW_LIMIT) raw = `${raw.slice(0, RAW_LIMIT)}\n...`;
+  return {
+    provider,
+    id: profile.id,
+    displayName: profile.displayName,
+    emails: (profile.emails ?? []).map((e) => e.value).filter((v): v is string => typeof v === 'string'),
+    details,
+    raw,
+    linkedAt: Date.now(),
+  };
+}
+
+/** A name to greet the user with. */
+export function accountName(account: Account): string {
+  const identities = Object.values(account.identities).sort((a, b) => (a?.linkedAt ?? 0) - (b?.linkedAt ?? 0));
+  // A real name first (some providers give only an email as the display name).
+  for (const identity of identities) {
+    if (identity?.displayName && !identity.displayName.includes('@')) return identity.displayName;
+  }
+  for (const identity of identities) {
+    if (identity?.displayName) return identity.displayName;
+  }
+  for (const identity of identities) {
+    if (identity?.emails[0]) return identity.emails[0];
+  }
+  return `Account ${account.id.slice(0, 8)}`;
+}
+
+function newAccountId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/**
+ * Link atomically. KEYS[1] identity key, KEYS[2] account key. When the identity belongs to another
+ * existing account: refuse (0) if that account has other identities, else delete it and return its id.
+ * Then point the identity at this account and store it in the account's hash (1, or the absorbed id).
+ * (It reads the other account's key by name, so it expects a single Redis, not a cluster.)
+ */
+const LINK = `
+local owner = redis.call('GET', KEYS[1])
+local result = 1
+if owner and owner ~= ARGV[1] then
+  local other = ARGV[4] .. owner
+  if redis.call('EXISTS', other) == 1 then
+    for _, field in ipairs(redis.call('HKEYS', other)) do
+      if string.sub(field, 1, 9) == 'identity:' and field ~= ARGV[2] then return 0 end
+    end
+    redis.call('DEL', other)
+    result = owner
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return result`;
+
+/** Unlink: drop the identity from the account (KEYS[2]), and its pointer (KEYS[1]) if it still points here. */
+const UNLINK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return redis.call('HDEL', KEYS[2], ARGV[2])`;
+
+export class RedisAccountStore implements AccountStore {
+  constructor(
+    private readonly client: Redis,
+    private readonly prefix = 'app:',
+  ) {}
+
+  private accountKey(id: string): string {
+    return `${this.prefix}account:${id}`;
+  }
+
+  private identityKey(provider: ProviderId, providerUserId: string): string {
+    return `${this.prefix}identity:${provider}:${encodeURIComponent(providerUserId)}`;
+  }
+
+  async get(accountId: string): Promise<Account | undefined> {
+    const hash = await this.client.hgetall(this.accountKey(accountId));
+    if (!hash || !hash.createdAt) return undefined;
+    const identities: Account['identities'] = {};
+    for (const [field, value] of Object.entries(hash)) {
+      const provider = field.startsWith('identity:') ? field.slice('identity:'.length) : undefined;
+      if (!isProviderId(provider)) continue;
+      try {
+        identities[provider] = JSON.parse(value) as LinkedIdentity;
+      } catch {
+        // an unreadable entry is dropped from the view; the user can link again
+      }
+    }
+    return { id: accountId, createdAt: Number(hash.createdAt), identities };
+  }
+
+  async findByIdentity(provider: ProviderId, providerUserId: string): Promise<string | undefined> {
+    const id = await this.client.get(this.identityKey(provider, providerUserId));
+    if (!id) return undefined;
+    return (await this.client.exists(this.accountKey(id))) ? id : undefined;
+  }
+
+  async create(): Promise<Account> {
+    const account: Account = { id: newAccountId(), createdAt: Date.now(), identities: {} };
+    await this.client.hset(this.accountKey(account.id), 'createdAt', String(account.createdAt));
+    return account;
+  }
+
+  async link(accountId: string, identity: LinkedIdentity): Promise<{ absorbed?: string }> {
+    const linked = await this.client.eval(
+      LINK,
+      2,
+      this.identityKey(identity.provider, identity.id),
+      this.accountKey(accountId),
+      accountId,
+      `identity:${identity.provider}`,
+      JSON.stringify(identity),
+      `${this.prefix}account:`,
+    );
+    if (typeof linked === 'string') return { absorbed: linked };
+    if (Number(linked) !== 1) throw new LinkConflictError(identity.provider);
+    return {};
+  }
+
+  async unlink(accountId: string, provider: ProviderId): Promise<void> {
+    const field = `identity:${provider}`;
+    const stored = await this.client.hget(this.accountKey(accountId), field);
+    if (!stored) return;
+    let providerUserId: string | undefined;
+    try {
+      providerUserId = (JSON.parse(stored) as LinkedIdentity).id;
+    } catch {
+      providerUserId = undefined;
+    }
+    if (providerUserId === undefined) {
+      await this.client.hdel(this.accountKey(accountId), field);
+      return;
+    }
+    await this.client.eval(UNLINK, 2, this.identityKey(provider, providerUserId), this.accountKey(accountId), accountId, field);
+  }
+}
+
+/** The same in this process's memory (demo without Redis, single process only). */
+export class MemoryAccountStore implements AccountStore {
+  private readonly accounts = new Map<string, Account>();
+  private readonly owners = new Map<string, string>();
+
+  async get(accountId: string): Promise<Account | undefined> {
+    const account = this.accounts.get(accountId);
+    return account ? structuredClone(account) : undefined;
+  }
+
+  async findByIdentity(provider: ProviderId, providerUserId: string): Promise<string | undefined> {
+    const id = this.owners.get(`${provider}:${providerUserId}`);
+    return id && this.accounts.has(id) ? id : undefined;
+  }
+
+  async create(): Promise<Account> {
+    const account: Account = { id: newAccountId(), createdAt: Date.now(), identities: {} };
+    this.accounts.set(account.id, account);
+    return structuredClone(account);
+  }
+
+  async link(accountId: string, identity: LinkedIdentity): Promise<{ absorbed?: string }> {
+    const key = `${identity.provider}:${identity.id}`;
+    const account = this.accounts.get(accountId);
+    if (!account) throw new Error('account not found');
+    const owner = this.owners.get(key);
+    const other = owner && owner !== accountId ? this.accounts.get(owner) : undefined;
+    let absorbed: string | undefined;
+    if (other) {
+      if (Object.keys(other.identities).some((p) => p !== identity.provider)) throw new LinkConflictError(identity.provider);
+      this.accounts.delete(other.id);
+      absorbed = other.id;
+    }
+    this.owners.set(key, accountId);
+    account.identities[identity.provider] = structuredClone(identity);
+    return absorbed ? { absorbed } : {};
+  }
+
+  async unlink(accountId: string, provider: ProviderId): Promise<void> {
+    const account = this.accounts.get(accountId);
+    const identity = account?.identities[provider];
+    if (!account || !identity) return;
+    const key = `${provider}:${identity.id}`;
+    if (this.owners.get(key) === accountId) this.owners.delete(key);
+    delete account.identities[provider];
+  }
+}

@@ -1,0 +1,424 @@
+/**
+ * createApp(config): the Express app and a close function. No listening here (see server.ts), so tests
+ * drive it with supertest and several instances can share one Redis.
+ */
+import { RedisStore } from 'connect-redis';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import session, { MemoryStore, type Store } from 'express-session';
+import helmet from 'helmet';
+import type { Redis } from 'ioredis';
+import passport from 'passport';
+import type { Logger } from 'pino';
+import type { Profile, TokenParams } from '@passport-martech/oauth2';
+import { MemoryTokenStore, RedisLock, RedisTokenStore, TokenManager, TokenRefresher, type TokenStore } from '@passport-martech/refresh';
+import { identityFromProfile, MemoryAccountStore, RedisAccountStore, type Account, type AccountStore } from './accounts';
+import { isProviderId, PROVIDER_IDS, PROVIDER_INFO, type AppConfig, type ProviderId, parseEncryptionKey } from './config';
+import { errorView, HttpError, notFound, UNAVAILABLE, type ErrorView } from './errors';
+import { SCRIPT, STYLESHEET } from './html';
+import { createLogger, requestLogger } from './logging';
+import { accountPage, errorPage, homePage, logoutPage, type ApiResult, type SiteInfo, type TokenView, type Viewer } from './pages';
+import { createStrategy, sampleApiUrl, TOKEN_REJECTED, type Verify } from './providers';
+import { closeRedis, createRedisClient, waitForRedis } from './redis';
+import { csrfToken, safeReturnTo, validCsrf } from './security';
+
+export const SESSION_COOKIE = 'sid';
+export const SESSION_PREFIX = 'sess:';
+export const TOKEN_PREFIX = 'tokens:';
+export const ACCOUNT_PREFIX = 'app:';
+
+export interface CreateAppOptions {
+  /** Defaults to a pino logger at `config.logLevel` on stdout. */
+  logger?: Logger;
+}
+
+export interface AppHandle {
+  app: Express;
+  /** Resolves when Redis is connected (at once in memory mode); rejects after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<void>;
+  /** Quits Redis. Call after the HTTP server stopped taking requests. Safe to call twice. */
+  close(): Promise<void>;
+  /** True when the session store can be used right now. */
+  healthy(): boolean;
+  logger: Logger;
+  tokens: TokenManager;
+  accounts: AccountStore;
+  /** The ioredis client (undefined in memory mode). */
+  redis?: Redis;
+}
+
+/** What passport keeps in the session: the account id only. */
+interface SessionUser {
+  id: string;
+}
+
+type PassportUser = Account;
+
+/** The signed-in account, put on `req.user` by passport's deserializeUser. */
+function currentAccount(req: Request): Account | undefined {
+  return req.user as PassportUser | undefined;
+}
+
+function param(req: Request, name: string): string {
+  const value = (req.params as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : '';
+}
+
+export function createApp(config: AppConfig, options: CreateAppOptions = {}): AppHandle {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const https = config.baseUrl.startsWith('https:');
+  const memory = config.redisUrl === 'memory';
+
+  // --- storage: sessions, accounts and tokens share one Redis client ---
+  let redis: Redis | undefined;
+  let sessionStore: Store;
+  let accounts: AccountStore;
+  let tokenStore: TokenStore;
+  const encryptionKey = config.tokenEncryptionKey ? parseEncryptionKey(config.tokenEncryptionKey) : undefined;
+  if (memory) {
+    sessionStore = new MemoryStore();
+    accounts = new MemoryAccountStore();
+    tokenStore = new MemoryTokenStore();
+  } else {
+    redis = createRedisClient({
+      url: config.redisUrl,
+      connectTimeoutMs: config.redisConnectTimeoutMs,
+      commandTimeoutMs: config.redisCommandTimeoutMs,
+      logger,
+    });
+    sessionStore = new RedisStore({ client: redis, prefix: SESSION_PREFIX, ttl: config.sessionTtlSeconds });
+    accounts = new RedisAccountStore(redis, ACCOUNT_PREFIX);
+    tokenStore = new RedisTokenStore({
+      client: redis,
+      prefix: TOKEN_PREFIX,
+      encryptionKey,
+      onCorruptRecord: (report) => logger.warn({ key: report.key, reason: report.reason }, 'unreadable token record treated as absent'),
+    });
+  }
+  const healthy = () => memory || redis?.status === 'ready';
+
+  // --- passport: one instance per app (several apps may live in one process) ---
+  const auth = new passport.Passport();
+  const refresher = new TokenRefresher();
+  const tokens = new TokenManager({
+    refresher,
+    store: tokenStore,
+    lock: redis ? new RedisLock({ client: redis }) : undefined,
+    isTokenRejected: TOKEN_REJECTED,
+    onRefresh: (e) => logger.info({ provider: e.provider, attempt: e.attempt, trigger: e.trigger, rotated: e.rotated }, 'access token refreshed'),
+    onError: (e) => logger.warn({ provider: e.provider, code: (e.error as { code?: string }).code }, 'token refresh failed'),
+  });
+
+  // Six parameters: passport-oauth2 picks the argument list by arity, and only the 6-argument form
+  // (with `done`, unused here because a returned Promise is honoured) passes `params` with the TokenSet.
+  const verifyFor =
+    (provider: ProviderId): Verify =>
+    async (req, _accessToken, _refreshToken, params, profile, _done) => {
+      const identity = identityFromProfile(provider, profile as Profile);
+      const signedIn = currentAccount(req);
+      let accountId: string;
+      if (signedIn) {
+        // Linking: a signed-in user adds this provider to the same account. Another user of the same
+        // provider replaces the one linked before.
+        accountId = signedIn.id;
+        const previous = signedIn.identities[provider];
+        if (previous && previous.id !== identity.id) await accounts.unlink(accountId, provider);
+      } else {
+        accountId = (await accounts.findByIdentity(provider, identity.id)) ?? (await accounts.create()).id;
+      }
+      const { absorbed } = await accounts.link(accountId, identity);
+      // A one-provider account whose provider was just linked here is gone: so are its old tokens.
+      if (absorbed) await tokens.delete(absorbed, provider);
+      await tokens.save(accountId, provider, (params as TokenParams).tokenSet);
+      const user: SessionUser = { id: accountId };
+      return user as unknown as Express.User;
+    };
+
+  const configured: ProviderId[] = [];
+  for (const id of PROVIDER_IDS) {
+    const settings = config.providers[id];
+    if (!settings) continue;
+    const strategy = createStrategy(id, settings, config.baseUrl, verifyFor(id));
+    auth.use(id, strategy);
+    refresher.use(id, strategy);
+    configured.push(id);
+  }
+  const site: SiteInfo = { configured, sandboxUrl: config.sandboxUrl, storage: memory ? 'memory' : 'redis', tokensEncrypted: !memory && encryptionKey !== undefined };
+
+  auth.serializeUser((user, done) => done(null, (user as unknown as SessionUser).id));
+  auth.deserializeUser((id: unknown, done: (err: unknown, user?: Express.User | false) => void) => {
+    if (typeof id !== 'string') return done(null, false);
+    accounts.get(id).then(
+      (account) => done(null, (account as unknown as Express.User) ?? false),
+      (err: unknown) => done(err),
+    );
+  });
+
+  // --- the app ---
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': https ? [] : null } },
+      strictTransportSecurity: https,
+    }),
+  );
+  app.use(requestLogger(logger));
+
+  app.get('/healthz', async (_req, res) => {
+    let redisState: 'up' | 'down' | 'memory' = memory ? 'memory' : 'down';
+    if (redis && redis.status === 'ready') {
+      try {
+        await redis.ping();
+        redisState = 'up';
+      } catch {
+        redisState = 'down';
+      }
+    }
+    res.set('Cache-Control', 'no-store');
+    res.status(redisState === 'down' ? 503 : 200).json({ status: redisState === 'down' ? 'unavailable' : 'ok', redis: redisState });
+  });
+  app.get('/static/style.css', (_req, res) => {
+    res.type('css').set('Cache-Control', 'public, max-age=300').send(STYLESHEET);
+  });
+  app.get('/static/app.js', (_req, res) => {
+    res.type('js').set('Cache-Control', 'public, max-age=300').send(SCRIPT);
+  });
+
+  // Fail fast: a request that carries a session cookie needs Redis. While it is down, answer 503 now
+  // instead of waiting on the store (a cookie-less home page may still render).
+  const cookiePattern = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`);
+  app.use((req, res, next) => {
+    if (healthy() || !cookiePattern.test(req.headers.cookie ?? '')) return next();
+    sendError(req, res, UNAVAILABLE);
+  });
+
+  app.use(
+    session({
+      name: SESSION_COOKIE,
+      secret: config.sessionSecret,
+      store: sessionStore,
+      resave: false,
+      saveUninitialized: false,
+      proxy: config.trustProxy ? true : undefined,
+      cookie: { httpOnly: true, sameSite: 'lax', secure: https, maxAge: config.sessionTtlSeconds * 1000, path: '/' },
+    }),
+  );
+  app.use(auth.initialize());
+  app.use(auth.session());
+  app.use((_req, res, next) => {
+    // Pages carry personal data and CSRF tokens: never cache them.
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+
+  const viewer = (req: Request): Viewer | undefined => {
+    const account = currentAccount(req);
+    return account ? { account, csrfToken: csrfToken(req) } : undefined;
+  };
+
+  function sendError(req: Request, res: Response, view: ErrorView): void {
+    if (view.retryAfter) res.set('Retry-After', String(view.retryAfter));
+    let who: Viewer | undefined;
+    try {
+      who = view.status === 503 || !req.session ? undefined : viewer(req);
+    } catch {
+      who = undefined;
+    }
+    res.status(view.status).type('html').send(errorPage({ ...view, viewer: who }));
+  }
+
+  const form = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
+  const requireCsrf: RequestHandler = (req, res, next) => {
+    if (validCsrf(req)) return next();
+    sendError(req, res, {
+      status: 403,
+      title: 'Form expired',
+      message: 'This form could not be verified (its security token is missing or out of date). Reload the page and try again.',
+      actions: [{ href: currentAccount(req) ? '/account' : '/', label: 'Reload' }],
+    });
+  };
+  const requireAccount: RequestHandler = (req, res, next) => {
+    if (currentAccount(req)) return next();
+    res.redirect(303, '/');
+  };
+  const configuredProvider = (req: Request): ProviderId => {
+    const id = param(req, 'provider');
+    if (!isProviderId(id)) throw notFound(`There is no provider called "${id}" here.`);
+    if (!configured.includes(id)) {
+      throw notFound(`${PROVIDER_INFO[id].name} is not configured on this server (set ${PROVIDER_INFO[id].env}_CLIENT_ID and ${PROVIDER_INFO[id].env}_CLIENT_SECRET).`);
+    }
+    return id;
+  };
+
+  app.get('/', (req, res) => {
+    res.type('html').send(homePage(site, viewer(req)));
+  });
+
+  app.get('/auth/:provider', (req, res, next) => {
+    const id = configuredProvider(req);
+    const requested = req.query.returnTo;
+    let returnTo = '/account';
+    if (requested !== undefined) {
+      const safe = safeReturnTo(requested);
+      if (!safe) {
+        throw new HttpError({
+          status: 400,
+          title: 'Unsafe return address',
+          message: 'The returnTo parameter must be a path on this site (like /account). Links to other sites are refused.',
+        });
+      }
+      returnTo = safe;
+    }
+    // The object state goes to the strategy's state store, one entry per pending login (several tabs).
+    auth.authenticate(id, { state: { returnTo } } as unknown as passport.AuthenticateOptions)(req, res, next);
+  });
+
+  app.get('/auth/:provider/callback', (req, res, next) => {
+    const id = configuredProvider(req);
+    const name = PROVIDER_INFO[id].name;
+    const callback = (err: unknown, user: Express.User | false, info: unknown) => {
+      if (err) return next(aboutProvider(err, id));
+      if (!user) {
+        const denied = req.query.error === 'access_denied';
+        return sendError(req, res, {
+          status: denied ? 403 : 400,
+          title: denied ? 'Sign-in cancelled' : 'Sign-in could not be verified',
+          message: denied
+            ? `You declined the request at ${name}, so you are not signed in with it.`
+            : `This sign-in response does not match a sign-in started here (it expired, was already used, or came from elsewhere). Please start again.`,
+          actions: [{ href: `/auth/${id}`, label: `Sign in with ${name}`, primary: true }, { href: '/', label: 'Home' }],
+        });
+      }
+      const state = (info as { state?: { returnTo?: unknown } } | undefined)?.state;
+      const returnTo = safeReturnTo(state?.returnTo) ?? '/account';
+      // passport regenerates the session here (no session fixation) and saves it before we redirect.
+      req.logIn(user, (loginErr) => (loginErr ? next(loginErr) : res.redirect(303, returnTo)));
+    };
+    auth.authenticate(id, callback)(req, res, next);
+  });
+
+  async function tokenViews(account: Account): Promise<Partial<Record<ProviderId, TokenView>>> {
+    const views: Partial<Record<ProviderId, TokenView>> = {};
+    await Promise.all(
+      PROVIDER_IDS.filter((id) => account.identities[id]).map(async (id) => {
+        const set = await tokens.get(account.id, id);
+        if (set) views[id] = { expiresAt: set.expiresAt, scope: set.scope, hasRefreshToken: Boolean(set.refreshToken) };
+      }),
+    );
+    return views;
+  }
+
+  app.get('/account', requireAccount, async (req, res) => {
+    const who = viewer(req) as Viewer;
+    res.type('html').send(accountPage(site, who, await tokenViews(who.account)));
+  });
+
+  app.post('/account/:provider/api', form, requireAccount, requireCsrf, async (req, res) => {
+    const id = configuredProvider(req);
+    const who = viewer(req) as Viewer;
+    if (!who.account.identities[id]) throw notFound(`${PROVIDER_INFO[id].name} is not linked to your account.`);
+    const url = sampleApiUrl(id, config.providers[id]!);
+    let result: ApiResult;
+    try {
+      // TokenManager: a valid token (refreshed first when it expires soon), and one refresh + retry
+      // when the provider rejects it anyway.
+      const response = await tokens.fetch(who.account.id, id, url, {
+        headers: { Accept: 'application/json' },
+        signal: AbortSignal.timeout(config.providers[id]!.timeoutMs),
+      });
+      result = { provider: id, url, status: response.status, ok: response.ok, body: prettyBody(await response.text()) };
+    } catch (err) {
+      throw aboutProvider(err, id);
+    }
+    res.status(result.ok ? 200 : 502).type('html').send(accountPage(site, who, await tokenViews(who.account), result));
+  });
+
+  app.post('/account/:provider/disconnect', form, requireAccount, requireCsrf, async (req, res) => {
+    const id = configuredProvider(req);
+    const account = currentAccount(req) as Account;
+    const linked = PROVIDER_IDS.filter((p) => account.identities[p]);
+    if (linked.includes(id) && linked.length === 1) {
+      throw new HttpError({
+        status: 400,
+        title: 'Cannot disconnect',
+        message: `${PROVIDER_INFO[id].name} is the only way to sign in to this account. Link another provider first, or log out.`,
+        actions: [{ href: '/account', label: 'Back to your account' }],
+      });
+    }
+    await tokens.delete(account.id, id);
+    await accounts.unlink(account.id, id);
+    res.redirect(303, '/account');
+  });
+
+  app.get('/logout', (req, res) => {
+    res.status(405).set('Allow', 'POST').type('html').send(logoutPage(viewer(req)));
+  });
+
+  app.post('/logout', form, (req, res, next) => {
+    if (!req.session || (!currentAccount(req) && !req.session.csrfToken)) {
+      // Nothing to log out of.
+      res.clearCookie(SESSION_COOKIE, { path: '/' });
+      return res.redirect(303, '/');
+    }
+    requireCsrf(req, res, () => {
+      // Destroying the session deletes its Redis key (sess:<id>); the browser forgets the cookie.
+      req.session.destroy((err) => {
+        if (err) return next(err);
+        res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: https });
+        res.redirect(303, '/');
+      });
+    });
+  });
+
+  app.use(() => {
+    throw notFound();
+  });
+
+  app.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    const provider = (err as { provider?: unknown } | null)?.provider;
+    const view = errorView(err, typeof provider === 'string' ? provider : undefined, !healthy());
+    if (view.status >= 500 && view.status !== 503) req.log?.error({ err }, 'request failed');
+    else if (view.status === 503) req.log?.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'service unavailable');
+    else if (!(err instanceof HttpError)) req.log?.warn({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'request refused');
+    sendError(req, res, view);
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    logger,
+    tokens,
+    accounts,
+    redis,
+    healthy,
+    ready: (timeoutMs = 5000) => (redis ? waitForRedis(redis, timeoutMs) : Promise.resolve()),
+    close: () => (closing ??= redis ? closeRedis(redis) : Promise.resolve()),
+  };
+}
+
+/** Notes which provider an error is about, for the error page. */
+function aboutProvider(err: unknown, provider: ProviderId): unknown {
+  if (err !== null && typeof err === 'object' && Object.isExtensible(err)) {
+    try {
+      Object.defineProperty(err, 'provider', { value: provider, configurable: true, enumerable: false, writable: true });
+      return err;
+    } catch {
+      // fall through
+    }
+  }
+  return Object.assign(new Error('provider request failed', { cause: err }), { provider });
+}
+
+const BODY_LIMIT = 6000;
+
+function prettyBody(text: string): string {
+  let out = text;
+  try {
+    out = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    // not JSON: shown as text
+  }
+  return out.length > BODY_LIMIT ? `${out.slice(0, BODY_LIMIT)}\n...` : out;
+}

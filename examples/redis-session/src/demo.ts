@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo`: the provider sandbox + the example server for all five providers, with Redis from
+ * REDIS_URL, else a private redis-server, else in-memory stores. Ctrl-C stops everything it started.
+ */
+import { createServer } from 'node:net';
+import { startSandbox } from '@passport-martech/sandbox';
+import { ConfigError, loadConfig, PROVIDER_INFO, type ProviderId } from './config';
+import { findOnPath, startRedisServer } from './redis-server';
+import { onShutdownSignal, startServer } from './server';
+
+const env = process.env;
+
+function portFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}
+
+function banner(lines: string[]): void {
+  const width = Math.max(...lines.map((l) => l.length));
+  const bar = '!'.repeat(width + 4);
+  console.warn(`\n${bar}\n${lines.map((l) => `! ${l.padEnd(width)} !`).join('\n')}\n${bar}\n`);
+}
+
+async function main(): Promise<void> {
+  const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((err: unknown) => console.error('demo: cleanup failed:', err instanceof Error ? err.message : err));
+    }
+  };
+
+  try {
+    // 1. Redis
+    let redisUrl = env.REDIS_URL?.trim() || undefined;
+    let redisNote: string;
+    if (redisUrl) {
+      redisNote = `${redisUrl.replace(/\/\/[^@/]*@/, '//***@')} (from REDIS_URL)`;
+    } else if (findOnPath('redis-server')) {
+      const redis = await startRedisServer();
+      cleanups.push(() => redis.stop());
+      redis.process.once('exit', (code, signal) => {
+        if (!stopping) console.error(`demo: the private redis-server exited (${signal ?? code}); pages answer 503 now.`);
+      });
+      redisUrl = redis.url;
+      redisNote = `private redis-server on 127.0.0.1:${redis.port} (temporary, stopped with the demo)`;
+    } else {
+      redisUrl = 'memory';
+      redisNote = 'IN-MEMORY stores (no Redis)';
+      banner([
+        'WARNING: no Redis. REDIS_URL is not set and redis-server is not on PATH.',
+        'Sessions, accounts and tokens are kept in this process only: they vanish',
+        'on restart and cannot be shared by several instances.',
+        'Get Redis: `sudo apt-get install redis-server` (Debian/Ubuntu),',
+        '`brew install redis` (macOS), or `docker run -p 6379:6379 redis`, then',
+        'run the demo again (or set REDIS_URL=redis://host:6379).',
+      ]);
+    }
+
+    // 2. The sandbox, showing its consent page (no auto-approve) so a person sees the provider step.
+    const sandboxPort = env.SANDBOX_PORT ? Number(env.SANDBOX_PORT) : 0;
+    if (!Number.isInteger(sandboxPort) || sandboxPort < 0 || sandboxPort > 65535) {
+      throw new ConfigError([`SANDBOX_PORT must be an integer from 0 to 65535 (got ${JSON.stringify(env.SANDBOX_PORT)})`]);
+    }
+    const sandbox = await startSandbox({ port: sandboxPort, autoApprove: false });
+    cleanups.push(() => sandbox.close());
+
+    // 3. The app. Port 3000 unless PORT says otherwise; if 3000 is taken, any free port.
+    const host = env.HOST?.trim() || '127.0.0.1';
+    let port = env.PORT?.trim() ? Number(env.PORT) : 3000;
+    if (!env.PORT?.trim() && !(await portFree(port, host))) port = 0;
+    if (port === 0) {
+      const probe = createServer();
+      port = await new Promise<number>((resolve) => probe.listen(0, host, () => {
+        const address = probe.address();
+        probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      }));
+    }
+    const config = loadConfig({
+      ...env,
+      PORT: String(port),
+      HOST: host,
+      SANDBOX_URL: sandbox.url,
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+    });
+    const running = await startServer(config);
+    cleanups.push(() => running.close(3000));
+
+    const providers = Object.keys(config.providers) as ProviderId[];
+    console.log(
+      [
+        '',
+        'passport-martech demo is running',
+        '',
+        `  Open:      ${running.url}`,
+        `  Sandbox:   ${sandbox.url}  (emulates ${providers.map((id) => PROVIDER_INFO[id].name).join(', ')}; click Approve on its consent page)`,
+        `  Redis:     ${redisNote}`,
+        `  Health:    ${running.url}/healthz`,
+        '',
+        'Press Ctrl-C to stop (the sandbox and any private redis-server stop with it).',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  onShutdownSignal(async () => {
+    stopping = true;
+    console.log('\nStopping the demo...');
+    await stopAll();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : `demo failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

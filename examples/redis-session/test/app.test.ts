@@ -1,0 +1,413 @@
+/**
+ * The example app against a real redis-server (private port) and the sandbox (consent pages answered
+ * like a person would): logins, sessions in Redis, linking, refresh, re-auth, CSRF, redirects, escaping.
+ */
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import type { RunningSandbox } from '@passport-martech/sandbox';
+import { PROVIDER_IDS, type ProviderId } from '../src/config';
+import {
+  appFor,
+  consent,
+  csrfFrom,
+  inspector,
+  login,
+  sandboxFor,
+  sandboxPost,
+  startRedisServer,
+  testConfig,
+  type PrivateRedis,
+  type TestApp,
+} from './helpers';
+
+const XSS_NAME = '<script>alert("pwned")</script> & Co';
+
+/** What each provider's account card must show after a sandbox login (the sandbox's demo users). */
+const EXPECTED: Record<ProviderId, { email: string; name?: string }> = {
+  hubspot: { email: 'demo+hubspot@example.com' },
+  marketo: { email: 'demo+marketo@example.com', name: 'Demo API User' },
+  ontraport: { email: 'demo+ontraport@example.com', name: 'Demo User' },
+  customerio: { email: 'demo+customerio@example.com', name: 'Demo User' },
+  boomtown: { email: 'demo+boomtown@example.com', name: XSS_NAME },
+};
+
+let redis: PrivateRedis;
+let sandbox: RunningSandbox;
+let app: TestApp;
+let peek: Redis;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  sandbox = await sandboxFor({ autoApprove: false, users: { boomtown: { name: XSS_NAME } } });
+  app = await appFor(testConfig(sandbox, redis.url));
+  peek = inspector(redis.url);
+});
+
+afterAll(async () => {
+  peek?.disconnect();
+  await app?.close();
+  await sandbox?.close();
+  await redis?.stop();
+});
+
+beforeEach(async () => {
+  // Each test starts with an empty Redis (no accounts, sessions or tokens) and fresh sandbox counters.
+  await peek.flushall();
+  sandbox.reset();
+});
+
+describe('pages', () => {
+  test('home lists a sign-in button per provider and needs no session', async () => {
+    const res = await request(app.app).get('/');
+    expect(res.status).toBe(200);
+    for (const id of PROVIDER_IDS) expect(res.text).toContain(`href="/auth/${id}"`);
+    expect(res.text).toContain('Sign in with HubSpot');
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  test('/healthz reports Redis', async () => {
+    const res = await request(app.app).get('/healthz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok', redis: 'up' });
+  });
+
+  test('/account without a session redirects home', async () => {
+    const res = await request(app.app).get('/account');
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/');
+  });
+
+  test('an unknown provider is a 404 page, not a 500', async () => {
+    for (const path of ['/auth/nope', '/auth/nope/callback?code=x&state=y', '/auth/__proto__', '/no/such/page']) {
+      const res = await request(app.app).get(path);
+      expect(res.status).toBe(404);
+      expect(res.type).toBe('text/html');
+      expect(res.text).not.toMatch(/at .*\.(js|ts):\d+/);
+    }
+  });
+});
+
+describe.each(PROVIDER_IDS)('login with %s', (provider) => {
+  test('consent, account page with the profile, session in Redis, logout removes it', async () => {
+    const agent = request.agent(app.app);
+    const { callback, sid } = await login(agent, provider);
+    expect(callback.status).toBe(303);
+    expect(callback.headers.location).toBe('/account');
+    expect(await peek.exists(`sess:${sid}`)).toBe(1);
+
+    const account = await agent.get('/account');
+    expect(account.status).toBe(200);
+    expect(account.text).toContain(EXPECTED[provider].email);
+    if (EXPECTED[provider].name && provider !== 'boomtown') expect(account.text).toContain(EXPECTED[provider].name);
+    expect(account.text).toContain('Call the API');
+    expect(account.text).toMatch(/<time data-expires-at="\d+"/);
+    // Tokens are in Redis, encrypted (demo mode generates a key), never in the session.
+    const tokenKeys = await peek.keys('tokens:*');
+    expect(tokenKeys).toHaveLength(1);
+    expect(await peek.get(tokenKeys[0])).toMatch(/^v1:/);
+    expect(await peek.get(`sess:${sid}`)).not.toMatch(/access|refresh/i);
+
+    const logout = await agent.post('/logout').type('form').send({ _csrf: csrfFrom(account.text) });
+    expect(logout.status).toBe(303);
+    expect(logout.headers.location).toBe('/');
+    expect(await peek.exists(`sess:${sid}`)).toBe(0);
+    expect((await agent.get('/account')).status).toBe(303);
+  });
+});
+
+describe('sessions', () => {
+  test('the session is regenerated at login (no fixation) and saved before the redirect to the provider', async () => {
+    const agent = request.agent(app.app);
+    const start = await agent.get('/auth/hubspot');
+    const before = decodeURIComponent(/sid=([^;]+)/.exec(String(start.headers['set-cookie']))?.[1] ?? '');
+    const preSid = before.slice(2, before.lastIndexOf('.'));
+    // Saved before the redirect: the pending login (state) is already in Redis.
+    expect(await peek.get(`sess:${preSid}`)).toContain('oauth2:hubspot');
+    const callbackURL = await consent(start.headers.location);
+    const callback = await agent.get(`${callbackURL.pathname}${callbackURL.search}`);
+    expect(callback.status).toBe(303);
+    expect(await peek.exists(`sess:${preSid}`)).toBe(0);
+    expect(await peek.keys('sess:*')).toHaveLength(1);
+  });
+
+  test('cookie flags: HttpOnly, SameSite=Lax, not Secure on http', async () => {
+    const res = await request(app.app).get('/auth/hubspot');
+    const cookie = String(res.headers['set-cookie']);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).not.toMatch(/Secure/);
+  });
+});
+
+describe('linking', () => {
+  test('a signed-in user linking a second provider keeps one account with both', async () => {
+    const agent = request.agent(app.app);
+    await login(agent, 'hubspot');
+    const first = await agent.get('/account');
+    const accountId = /<dt>Account id<\/dt><dd>([^<]+)<\/dd>/.exec(first.text)?.[1];
+    expect(first.text).toContain('Link Marketo');
+
+    const linked = await login(agent, 'marketo');
+    expect(linked.callback.status).toBe(303);
+    const after = await agent.get('/account');
+    expect(after.text).toContain(`<dd>${accountId}</dd>`);
+    expect(after.text).toContain('demo+hubspot@example.com');
+    expect(after.text).toContain('demo+marketo@example.com');
+    expect(after.text).toContain('id="provider-hubspot"');
+    expect(after.text).toContain('id="provider-marketo"');
+    expect(await peek.keys('app:account:*')).toHaveLength(1);
+    expect(await peek.keys('tokens:*')).toHaveLength(2);
+
+    // Signing in later with the linked provider alone finds the same account.
+    const later = request.agent(app.app);
+    await login(later, 'marketo');
+    expect((await later.get('/account')).text).toContain(`<dd>${accountId}</dd>`);
+  });
+
+  test('disconnect removes one provider and its tokens; the last one cannot be removed', async () => {
+    const agent = request.agent(app.app);
+    await login(agent, 'hubspot');
+    await login(agent, 'boomtown');
+    const page = await agent.get('/account');
+    const res = await agent.post('/account/boomtown/disconnect').type('form').send({ _csrf: csrfFrom(page.text) });
+    expect(res.status).toBe(303);
+    const after = await agent.get('/account');
+    expect(after.text).not.toContain('id="provider-boomtown"');
+    expect(await peek.keys('tokens:*')).toHaveLength(1);
+    const last = await agent.post('/account/hubspot/disconnect').type('form').send({ _csrf: csrfFrom(after.text) });
+    expect(last.status).toBe(400);
+    expect(last.text).toContain('only way to sign in');
+  });
+
+  test('an identity that is the only one of another account moves here (that account is absorbed)', async () => {
+    const a = request.agent(app.app);
+    await login(a, 'hubspot'); // account 1: hubspot only
+    const b = request.agent(app.app);
+    await login(b, 'marketo'); // account 2: marketo
+    const { callback } = await login(b, 'hubspot');
+    expect(callback.status).toBe(303);
+    const page = await b.get('/account');
+    expect(page.text).toContain('id="provider-hubspot"');
+    expect(page.text).toContain('id="provider-marketo"');
+    expect(await peek.keys('app:account:*')).toHaveLength(1);
+    expect(await peek.keys('tokens:*')).toHaveLength(2);
+    expect((await a.get('/account')).status).toBe(303); // account 1 no longer exists
+  });
+
+  test('an identity linked to another account with other providers is refused with 409', async () => {
+    const a = request.agent(app.app);
+    await login(a, 'hubspot');
+    await login(a, 'marketo'); // account 1: hubspot + marketo
+    const b = request.agent(app.app);
+    await login(b, 'boomtown'); // account 2: boomtown
+    const { callback } = await login(b, 'hubspot');
+    expect(callback.status).toBe(409);
+    expect(callback.text).toContain('already linked');
+    expect((await a.get('/account')).text).toContain('id="provider-hubspot"');
+    expect((await b.get('/account')).text).not.toContain('id="provider-hubspot"');
+  });
+});
+
+describe('Call the API through TokenManager', () => {
+  test.each(PROVIDER_IDS)('%s: sample endpoint; after a forced expiry exactly one refresh', async (provider) => {
+    const agent = request.agent(app.app);
+    await login(agent, provider);
+    const page = await agent.get('/account');
+    const csrf = csrfFrom(page.text);
+
+    const first = await agent.post(`/account/${provider}/api`).type('form').send({ _csrf: csrf });
+    expect(first.status).toBe(200);
+    expect(first.text).toContain('id="api-result"');
+    expect(first.text).toMatch(/ada@example\.com/);
+    expect(sandbox.stats()[provider].refresh).toBe(0);
+
+    await sandboxPost(sandbox, '/_sandbox/expire', { provider });
+    const second = await agent.post(`/account/${provider}/api`).type('form').send({ _csrf: csrf });
+    expect(second.status).toBe(200);
+    expect(second.text).toMatch(/ada@example\.com/);
+    expect(sandbox.stats()[provider].refresh).toBe(1);
+  });
+
+  test('concurrent calls after an expiry still make one refresh', async () => {
+    const agent = request.agent(app.app);
+    await login(agent, 'hubspot');
+    const csrf = csrfFrom((await agent.get('/account')).text);
+    await sandboxPost(sandbox, '/_sandbox/expire', { provider: 'hubspot' });
+    const results = await Promise.all([1, 2, 3, 4].map(() => agent.post('/account/hubspot/api').type('form').send({ _csrf: csrf })));
+    for (const r of results) expect(r.status).toBe(200);
+    expect(sandbox.stats().hubspot.refresh).toBe(1);
+  });
+
+  test('invalid_grant (revoked refresh token) gives the reconnect page, and reconnecting works', async () => {
+    const agent = request.agent(app.app);
+    await login(agent, 'customerio');
+    const csrf = csrfFrom((await agent.get('/account')).text);
+    await sandboxPost(sandbox, '/_sandbox/revoke', { provider: 'customerio' });
+    await sandboxPost(sandbox, '/_sandbox/expire', { provider: 'customerio' });
+
+    const res = await agent.post('/account/customerio/api').type('form').send({ _csrf: csrf });
+    expect(res.status).toBe(401);
+    expect(res.text).toContain('Reconnect Customer.io');
+    expect(res.text).toContain('href="/auth/customerio?returnTo=%2Faccount"');
+    expect(await peek.keys('tokens:*')).toHaveLength(0);
+    const account = await agent.get('/account');
+    expect(account.text).toContain('none stored: reconnect needed');
+    expect(account.text).toContain('Reconnect Customer.io');
+
+    const again = await login(agent, 'customerio', { returnTo: '/account' });
+    expect(again.callback.headers.location).toBe('/account');
+    const ok = await agent.post('/account/customerio/api').type('form').send({ _csrf: csrfFrom((await agent.get('/account')).text) });
+    expect(ok.status).toBe(200);
+  });
+
+  test('the API call needs the CSRF token', async () => {
+    const agent = request.agent(app.app);
+    await login(agent, 'hubspot');
+    const res = await agent.post('/account/hubspot/api').type('form').send({});
+    expect(res.status).toBe(403);
+    expect(sandbox.stats().hubspot.api).toBe(0);
+  });
+});
+
+describe('logout and CSRF', () => {
+  test('POST /logout without or with a wrong token is refused; the session survives', async () => {
+    const agent = request.agent(app.app);
+    const { sid } = await login(agent, 'hubspot');
+    for (const body of [{}, { _csrf: 'forged' }, { _csrf: '' }]) {
+      const res = await agent.post('/logout').type('form').send(body);
+      expect(res.status).toBe(403);
+    }
+    expect(await peek.exists(`sess:${sid}`)).toBe(1);
+    expect((await agent.get('/account')).status).toBe(200);
+  });
+
+  test('GET /logout is refused (405) and offers the button', async () => {
+    const agent = request.agent(app.app);
+    const { sid } = await login(agent, 'hubspot');
+    const res = await agent.get('/logout');
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+    expect(res.text).toContain('method="post" action="/logout"');
+    expect(await peek.exists(`sess:${sid}`)).toBe(1);
+  });
+
+  test('a CSRF token from another session does not work', async () => {
+    const a = request.agent(app.app);
+    await login(a, 'hubspot');
+    const tokenA = csrfFrom((await a.get('/account')).text);
+    const b = request.agent(app.app);
+    const { sid } = await login(b, 'marketo');
+    expect((await b.post('/logout').type('form').send({ _csrf: tokenA })).status).toBe(403);
+    expect(await peek.exists(`sess:${sid}`)).toBe(1);
+  });
+});
+
+describe('returnTo', () => {
+  test.each(['//evil.example', 'https://evil.example', '/\\evil.example', '\\\\evil.example', 'http:evil.example', '/\n/evil.example', ' //evil.example', '/\t/evil.example', 'javascript:alert(1)'])(
+    'refuses %j',
+    async (returnTo) => {
+      const res = await request(app.app).get(`/auth/hubspot?returnTo=${encodeURIComponent(returnTo)}`);
+      expect(res.status).toBe(400);
+      expect(res.headers.location).toBeUndefined();
+      expect(res.text).toContain('Unsafe return address');
+    },
+  );
+
+  test('a local path is honoured after login', async () => {
+    const agent = request.agent(app.app);
+    const { callback } = await login(agent, 'hubspot', { returnTo: '/account?tab=profile' });
+    expect(callback.status).toBe(303);
+    expect(callback.headers.location).toBe('/account?tab=profile');
+  });
+});
+
+describe('escaping', () => {
+  test('a profile name with <script> is shown as text', async () => {
+    const agent = request.agent(app.app);
+    await login(agent, 'boomtown');
+    const res = await agent.get('/account');
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('<script>alert');
+    expect(res.text).toContain('&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt; &amp; Co');
+    // Only the page's own script tag.
+    expect(res.text.match(/<script/g)).toHaveLength(1);
+  });
+});
+
+describe('failures are pages with the right status', () => {
+  test('consent denied: 403, not signed in', async () => {
+    const agent = request.agent(app.app);
+    const { callback } = await login(agent, 'marketo', { decision: 'deny' });
+    expect(callback.status).toBe(403);
+    expect(callback.text).toContain('Sign-in cancelled');
+    expect((await agent.get('/account')).status).toBe(303);
+  });
+
+  test('state mismatch: 400 and the code is never spent', async () => {
+    const agent = request.agent(app.app);
+    const start = await agent.get('/auth/hubspot');
+    const callbackURL = await consent(start.headers.location);
+    callbackURL.searchParams.set('state', 'forged-state');
+    const res = await agent.get(`${callbackURL.pathname}${callbackURL.search}`);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('could not be verified');
+    expect(sandbox.stats().hubspot.token).toBe(0);
+  });
+
+  test('a replayed callback is refused', async () => {
+    const agent = request.agent(app.app);
+    const start = await agent.get('/auth/ontraport');
+    const callbackURL = await consent(start.headers.location);
+    const path = `${callbackURL.pathname}${callbackURL.search}`;
+    expect((await agent.get(path)).status).toBe(303);
+    expect((await agent.get(path)).status).toBe(400);
+  });
+
+  test('provider token endpoint down: 502 page without internals', async () => {
+    sandbox.addFault({ provider: 'hubspot', endpoint: 'token', fault: 'http500' });
+    const agent = request.agent(app.app);
+    const { callback } = await login(agent, 'hubspot');
+    expect(callback.status).toBe(502);
+    expect(callback.text).toContain('HubSpot is having trouble');
+    expect(callback.text).not.toMatch(/OAuthTokenError|stack|\.js:\d+/);
+  });
+
+  test('provider answering HTML: 502', async () => {
+    sandbox.addFault({ provider: 'boomtown', endpoint: 'token', fault: 'html' });
+    const { callback } = await login(request.agent(app.app), 'boomtown');
+    expect(callback.status).toBe(502);
+  });
+});
+
+describe('logging', () => {
+  test('no cookie, code, state, CSRF token or provider token reaches the logs', async () => {
+    app.logs.length = 0;
+    const agent = request.agent(app.app);
+    const start = await agent.get('/auth/hubspot');
+    const callbackURL = await consent(start.headers.location);
+    const code = callbackURL.searchParams.get('code') as string;
+    const state = callbackURL.searchParams.get('state') as string;
+    const callback = await agent.get(`${callbackURL.pathname}${callbackURL.search}`);
+    const cookie = /sid=([^;]+)/.exec(String(callback.headers['set-cookie']))?.[1] as string;
+    const page = await agent.get('/account');
+    const csrf = csrfFrom(page.text);
+    await agent.post('/account/hubspot/api').type('form').send({ _csrf: csrf });
+    await sandboxPost(sandbox, '/_sandbox/expire', { provider: 'hubspot' });
+    await agent.post('/account/hubspot/api').type('form').send({ _csrf: csrf }).set('Authorization', 'Bearer not-logged');
+
+    const logs = app.logs.join('\n');
+    expect(app.logs.length).toBeGreaterThan(4);
+    expect(logs).toContain('/auth/hubspot/callback?');
+    expect(logs).toContain('access token refreshed');
+    for (const secret of [code, state, cookie, decodeURIComponent(cookie), csrf, 'not-logged']) {
+      expect(logs).not.toContain(secret);
+    }
+    for (const key of await peek.keys('tokens:*')) {
+      const tokens = await app.tokens.store.get(key.slice('tokens:'.length));
+      expect(logs).not.toContain(tokens?.accessToken);
+      expect(logs).not.toContain(tokens?.refreshToken);
+    }
+  });
+});

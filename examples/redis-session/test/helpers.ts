@@ -1,0 +1,116 @@
+/** Test helpers: a private redis-server, the sandbox, app instances, and a login that clicks through. */
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { startSandbox, type RunningSandbox, type SandboxOptions } from '@passport-martech/sandbox';
+import { createApp, type AppHandle } from '../src/app';
+import { loadConfig, type AppConfig, type ProviderId } from '../src/config';
+import { createLogger } from '../src/logging';
+import { startRedisServer, type PrivateRedis } from '../src/redis-server';
+
+export { startRedisServer, type PrivateRedis };
+
+export type Agent = ReturnType<typeof request.agent>;
+
+export const SECRET = 'test-session-secret-0123456789-abcdefghij';
+export const BASE_URL = 'http://localhost:3999';
+
+export async function sandboxFor(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  return startSandbox({ port: 0, host: '127.0.0.1', ...options });
+}
+
+/** Config as the demo builds it (SANDBOX_URL = demo mode), plus any env overrides. */
+export function testConfig(sandbox: RunningSandbox | undefined, redisUrl: string, env: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    ...(sandbox ? { SANDBOX_URL: sandbox.url } : {}),
+    REDIS_URL: redisUrl,
+    SESSION_SECRET: SECRET,
+    BASE_URL,
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+export interface TestApp extends AppHandle {
+  /** Every log line written, parsed. */
+  logs: string[];
+}
+
+export async function appFor(config: AppConfig, options: { logLevel?: 'info' | 'debug' | 'silent' } = {}): Promise<TestApp> {
+  const logs: string[] = [];
+  const logger = createLogger(options.logLevel ?? 'info', { write: (line: string) => void logs.push(line) });
+  const handle = createApp(config, { logger });
+  await handle.ready(5000);
+  return Object.assign(handle, { logs });
+}
+
+/** The `_csrf` value in a page. */
+export function csrfFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no CSRF token in the page');
+  return match[1];
+}
+
+export interface LoginResult {
+  /** The app's answer to the callback. */
+  callback: request.Response;
+  /** The `sid` cookie value (signed, URL-encoded) set at login. */
+  cookie: string;
+  /** The session id (the Redis key is `sess:<sid>`). */
+  sid: string;
+}
+
+/** Answers the sandbox's consent page (or follows its auto-approve redirect); resolves the callback URL. */
+export async function consent(authorizeURL: string, decision: 'approve' | 'deny' = 'approve'): Promise<URL> {
+  const page = await fetch(authorizeURL, { redirect: 'manual' });
+  if (page.status === 302) return new URL(page.headers.get('location') as string);
+  const html = await page.text();
+  if (page.status !== 200) throw new Error(`sandbox authorize answered ${page.status}: ${html.slice(0, 300)}`);
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  const transaction = /name="transaction_id" value="([^"]+)"/.exec(html)?.[1];
+  if (!action || !transaction) throw new Error('no consent form on the sandbox page');
+  const answer = await fetch(new URL(action.replace(/&amp;/g, '&'), authorizeURL), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ transaction_id: transaction, decision }).toString(),
+    redirect: 'manual',
+  });
+  if (answer.status !== 302) throw new Error(`sandbox decision answered ${answer.status}`);
+  return new URL(answer.headers.get('location') as string);
+}
+
+/** Starts a login at the app, approves at the sandbox, and delivers the callback to the app. */
+export async function login(agent: Agent, provider: ProviderId, options: { returnTo?: string; decision?: 'approve' | 'deny' } = {}): Promise<LoginResult> {
+  const query = options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`;
+  const start = await agent.get(`/auth/${provider}${query}`);
+  if (start.status !== 302) throw new Error(`/auth/${provider} answered ${start.status}: ${start.text.slice(0, 300)}`);
+  const callbackURL = await consent(start.headers.location, options.decision);
+  const callback = await agent.get(`${callbackURL.pathname}${callbackURL.search}`);
+  const setCookie = ([] as string[]).concat(callback.headers['set-cookie'] ?? []);
+  const cookie = setCookie.map((c) => /^sid=([^;]*)/.exec(c)?.[1]).find((v) => v !== undefined && v !== '') ?? '';
+  const decoded = decodeURIComponent(cookie);
+  const sid = decoded.startsWith('s:') ? decoded.slice(2, decoded.lastIndexOf('.')) : '';
+  return { callback, cookie, sid };
+}
+
+/** A plain ioredis client for looking into Redis from a test. */
+export function inspector(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
+}
+
+export async function sandboxPost(sandbox: RunningSandbox, path: string, body: unknown): Promise<unknown> {
+  const response = await fetch(`${sandbox.url}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`sandbox ${path} answered ${response.status}`);
+  return response.json();
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,80 @@
+/** Several app instances behind one Redis share sessions, logins in flight and token refreshes. */
+import request from 'supertest';
+import type { RunningSandbox } from '@passport-martech/sandbox';
+import { appFor, consent, csrfFrom, login, sandboxFor, sandboxPost, startRedisServer, testConfig, type PrivateRedis, type TestApp } from './helpers';
+
+let redis: PrivateRedis;
+let sandbox: RunningSandbox;
+let a: TestApp;
+let b: TestApp;
+
+/** Instance A and B: same SESSION_SECRET and TOKEN_ENCRYPTION_KEY, same Redis. */
+const shared = { TOKEN_ENCRYPTION_KEY: 'a'.repeat(64) };
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  sandbox = await sandboxFor({ autoApprove: false });
+  a = await appFor(testConfig(sandbox, redis.url, shared), { logLevel: 'silent' });
+  b = await appFor(testConfig(sandbox, redis.url, shared), { logLevel: 'silent' });
+});
+
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await sandbox?.close();
+  await redis?.stop();
+});
+
+test('login on A, /account on B', async () => {
+  const agentA = request.agent(a.app);
+  const { cookie } = await login(agentA, 'hubspot');
+  const onB = await request(b.app).get('/account').set('Cookie', `sid=${cookie}`);
+  expect(onB.status).toBe(200);
+  expect(onB.text).toContain('demo+hubspot@example.com');
+});
+
+test('a login started on A finishes on B (state lives in the Redis session)', async () => {
+  const agentA = request.agent(a.app);
+  const start = await agentA.get('/auth/ontraport');
+  const cookie = /sid=([^;]+)/.exec(String(start.headers['set-cookie']))?.[1] as string;
+  const callbackURL = await consent(start.headers.location);
+  const finish = await request(b.app).get(`${callbackURL.pathname}${callbackURL.search}`).set('Cookie', `sid=${cookie}`);
+  expect(finish.status).toBe(303);
+  const newCookie = /sid=([^;]+)/.exec(String(finish.headers['set-cookie']))?.[1] as string;
+  const onA = await request(a.app).get('/account').set('Cookie', `sid=${newCookie}`);
+  expect(onA.status).toBe(200);
+  expect(onA.text).toContain('demo+ontraport@example.com');
+});
+
+test('logout on B ends the session on A', async () => {
+  const { cookie } = await login(request.agent(a.app), 'boomtown');
+  const page = await request(b.app).get('/account').set('Cookie', `sid=${cookie}`);
+  const out = await request(b.app).post('/logout').set('Cookie', `sid=${cookie}`).type('form').send({ _csrf: csrfFrom(page.text) });
+  expect(out.status).toBe(303);
+  expect((await request(a.app).get('/account').set('Cookie', `sid=${cookie}`)).status).toBe(303);
+});
+
+test('an expired token used on A and B at once is refreshed once (Redis lock)', async () => {
+  const { cookie } = await login(request.agent(a.app), 'customerio');
+  const page = await request(a.app).get('/account').set('Cookie', `sid=${cookie}`);
+  const csrf = csrfFrom(page.text);
+  const before = sandbox.stats().customerio.refresh;
+  // Expired in the store too, so both instances try to refresh before calling the API.
+  const accountId = /<dt>Account id<\/dt><dd>([^<]+)<\/dd>/.exec(page.text)?.[1] as string;
+  const stored = await a.tokens.get(accountId, 'customerio');
+  await a.tokens.save(accountId, 'customerio', { ...stored!, expiresAt: Date.now() - 1000 });
+  await sandboxPost(sandbox, '/_sandbox/expire', { provider: 'customerio' });
+  const calls = [a, b, a, b].map((app) => request(app.app).post('/account/customerio/api').set('Cookie', `sid=${cookie}`).type('form').send({ _csrf: csrf }));
+  for (const res of await Promise.all(calls)) expect(res.status).toBe(200);
+  expect(sandbox.stats().customerio.refresh - before).toBe(1);
+});
+
+test('an instance with another SESSION_SECRET does not accept the cookie', async () => {
+  const other = await appFor(testConfig(sandbox, redis.url, { SESSION_SECRET: 'another-secret-another-secret-another-secret' }), { logLevel: 'silent' });
+  try {
+    const { cookie } = await login(request.agent(a.app), 'hubspot');
+    expect((await request(other.app).get('/account').set('Cookie', `sid=${cookie}`)).status).toBe(303);
+  } finally {
+    await other.close();
+  }
+});
