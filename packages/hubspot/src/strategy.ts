@@ -15,6 +15,7 @@ import {
   joinURL,
   normalizeScope,
   optionError,
+  withoutTokens,
 } from '@passport-martech/oauth2';
 import { parseHubSpotError } from './errors';
 import { HubSpotProfile, parseHubSpotProfile } from './profile';
@@ -155,12 +156,6 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
     if (!profile) throw this.profileUnavailable('the identity answer carries no user_id');
     return profile;
   }
-}
-
-/** The v1 answer echoes the token as `token`; a profile must never carry it. */
-function withoutTokens(json: Record<string, unknown>): Record<string, unknown> {
-  const { token: _token, access_token: _access, refresh_token: _refresh, ...rest } = json;
-  return rest;
 }
 
 function accountSegment(accountId: unknown): string {

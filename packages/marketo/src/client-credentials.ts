@@ -44,6 +44,8 @@ export class MarketoClientCredentials {
   readonly #skewSeconds: number;
   #token: TokenSet | undefined;
   #pending: Promise<TokenSet> | undefined;
+  /** Marketo returned the same token again near its end: use it until then (epoch ms). */
+  #reuseUntil = 0;
 
   constructor(options: MarketoClientCredentialsOptions) {
     if (!options || typeof options !== 'object') throw new TypeError(`${PACKAGE}: options object is required`);
@@ -67,7 +69,8 @@ export class MarketoClientCredentials {
 
   /** A valid token: the cached one, or one new request shared by every caller waiting at that moment. */
   getToken(): Promise<TokenSet> {
-    if (this.#token && !expiresWithin(this.#token, this.#skewSeconds)) return Promise.resolve(this.#token);
+    const token = this.#token;
+    if (token && (!expiresWithin(token, this.#skewSeconds) || Date.now() < this.#reuseUntil - 1000)) return Promise.resolve(token);
     this.#pending ??= this.#requestToken().finally(() => {
       this.#pending = undefined;
     });
@@ -77,6 +80,7 @@ export class MarketoClientCredentials {
   /** Forgets the cached token, so the next getToken() asks Marketo again. */
   invalidate(): void {
     this.#token = undefined;
+    this.#reuseUntil = 0;
   }
 
   /**
@@ -93,15 +97,22 @@ export class MarketoClientCredentials {
       this.invalidate();
       response = await this.#call(url, init, await this.getToken());
     }
-    return new Response(response.text, { status: response.status, headers: response.headers });
+    // The body was read already: hand back a fresh Response without the original framing headers.
+    const headers = new Headers(response.headers);
+    headers.delete('content-encoding');
+    headers.delete('content-length');
+    const nullBody = [101, 204, 205, 304].includes(response.status);
+    return new Response(nullBody ? null : response.text, { status: response.status, headers });
   }
 
   async #call(url: string, init: RequestInit, token: TokenSet) {
     const headers = new Headers(init.headers);
     headers.set('Authorization', `Bearer ${token.accessToken}`);
     let response: Response;
+    let text: string;
     try {
       response = await fetch(url, { ...init, headers, redirect: 'manual', signal: init.signal ?? AbortSignal.timeout(this.#timeout) });
+      text = await response.text();
     } catch (error) {
       const timedOut = (error as Error)?.name === 'TimeoutError';
       throw new OAuthRequestError({
@@ -110,7 +121,6 @@ export class MarketoClientCredentials {
         message: timedOut ? `Marketo REST request failed: no answer within ${this.#timeout} ms` : 'Marketo REST request failed: network error',
       });
     }
-    const text = await response.text();
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -134,9 +144,15 @@ export class MarketoClientCredentials {
     if (typeof json.access_token !== 'string' || json.access_token === '') {
       throw new OAuthRequestError({ code: ErrorCode.NO_ACCESS_TOKEN, status: response.status, provider: 'marketo', message: `${label} failed: no access_token` });
     }
-    // DOC: expires_in is what is LEFT of the token's 3600 s, and asking again returns the same token.
-    this.#token = toTokenSet(json, receivedAt);
-    return this.#token;
+    // DOC: expires_in is what is LEFT of the token's 3600 s, and asking again returns the same token. So
+    // within the last `skewSeconds` Marketo hands back the token we hold: keep using it to its real end
+    // instead of asking on every call.
+    const fresh = toTokenSet(json, receivedAt);
+    if (this.#token && fresh.accessToken === this.#token.accessToken && fresh.expiresAt !== undefined) {
+      this.#reuseUntil = fresh.expiresAt;
+    }
+    this.#token = fresh;
+    return fresh;
   }
 }
 

@@ -62,6 +62,8 @@ class FakeMarketo {
   /** Answers to the next REST calls, in order; then success. */
   restScript: unknown[] = [];
   tokenDelayMs = 0;
+  /** Like Marketo: the same token again until it expires. */
+  sameToken = false;
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -83,7 +85,7 @@ class FakeMarketo {
       this.tokenRequests.push(url);
       if (this.tokenDelayMs) await new Promise((r) => setTimeout(r, this.tokenDelayMs));
       if (url.searchParams.get('client_secret') !== SECRET) return send(401, identity401);
-      this.tokenSerial += 1;
+      if (!this.sameToken || this.tokenSerial === 0) this.tokenSerial += 1;
       return send(200, { ...identityToken, access_token: `token-${this.tokenSerial}`, expires_in: this.expiresIn });
     }
     if (url.pathname === '/rest/v1/leads.json') {
@@ -105,6 +107,7 @@ describe('MarketoClientCredentials', () => {
     marketo.restScript = [];
     marketo.expiresIn = 3599;
     marketo.tokenDelayMs = 0;
+    marketo.sameToken = false;
   });
 
   const create = (overrides: Partial<ConstructorParameters<typeof MarketoClientCredentials>[0]> = {}) =>
@@ -149,6 +152,16 @@ describe('MarketoClientCredentials', () => {
     const client = create({ skewSeconds: 60 });
     await client.getToken();
     await client.getToken();
+    expect(marketo.tokenRequests).toHaveLength(2);
+  });
+
+  it('in the last seconds, when Marketo hands back the same token, it is used to its end without asking again', async () => {
+    marketo.expiresIn = 30;
+    marketo.sameToken = true;
+    const client = create({ skewSeconds: 60 });
+    const tokens = [];
+    for (let i = 0; i < 5; i += 1) tokens.push(await client.getToken());
+    expect(new Set(tokens.map((t) => t.accessToken)).size).toBe(1);
     expect(marketo.tokenRequests).toHaveLength(2);
   });
 

@@ -7,9 +7,12 @@ import {
   parseRfc6749Error,
   safeCause,
 } from './errors';
-import { bodyExcerpt, redactJson, scrub } from './redact';
+import { bodyExcerpt, bodySummary, redactJson, scrub } from './redact';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Token and identity answers are small; anything larger is refused before it is held in memory. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export interface ProviderRequest {
   url: string;
@@ -48,7 +51,7 @@ export async function sendProviderRequest(request: ProviderRequest): Promise<Pro
       redirect: 'manual',
       signal: AbortSignal.timeout(request.timeout),
     });
-    text = await response.text();
+    text = await readCapped(response, MAX_RESPONSE_BYTES);
   } catch (error) {
     throw transportError(request, error);
   }
@@ -63,7 +66,36 @@ export async function sendProviderRequest(request: ProviderRequest): Promise<Pro
   return { status: response.status, headers: response.headers, text, json: parseBody(text, response.headers.get('content-type')) };
 }
 
+class ResponseTooLarge extends Error {}
+
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) throw new ResponseTooLarge();
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new ResponseTooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 function transportError(request: ProviderRequest, error: unknown): OAuthRequestError {
+  if (error instanceof ResponseTooLarge) {
+    return new OAuthRequestError({
+      code: ErrorCode.UNEXPECTED_RESPONSE,
+      provider: request.provider,
+      message: `${request.label} failed: the answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
+    });
+  }
   const name = (error as { name?: unknown })?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new OAuthRequestError({
@@ -146,7 +178,7 @@ export function readJsonObject(response: ProviderResponse, options: ReadJsonOpti
         code: ErrorCode.UNEXPECTED_RESPONSE,
         status,
         provider: options.provider,
-        message: `${options.label} failed: HTTP ${status} with ${what}; body: ${excerpt()}`,
+        message: `${options.label} failed: HTTP ${status} with ${what} (${bodySummary(response.text, response.headers.get('content-type'))})`,
       }),
     );
   }

@@ -16,7 +16,7 @@ export {
   safeCause,
 } from './errors';
 export type { ErrorCodeValue, ErrorBodyParser, OAuthError, OAuthErrorFields, ProviderErrorFields } from './errors';
-export { SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
+export { AppState, SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
 export type { SessionStateStoreOptions } from './state-store';
 export { adaptVerify } from './verify';
 export type {
@@ -38,6 +38,7 @@ export {
   profileFromTokenResponse,
   profileFromUserInfo,
   stringField,
+  withoutTokens,
   TOKEN_IDENTITY_KEYS,
   USERINFO_ID_KEYS,
 } from './profile';

@@ -64,13 +64,17 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
     override getOAuthAccessToken(code: string, paramsOrCallback: TokenRequestParams | AccessTokenCallback, maybeCallback?: AccessTokenCallback): void {
       const params = typeof paramsOrCallback === 'function' ? {} : (paramsOrCallback ?? {});
       const callback = (typeof paramsOrCallback === 'function' ? paramsOrCallback : maybeCallback) as AccessTokenCallback;
-      // node-oauth's contract: the code goes in `refresh_token` for a refresh, in `code` otherwise.
+      // node-oauth's contract: the first argument is the code, or the refresh token for a refresh; other
+      // grants (client_credentials, ...) carry everything in params.
       const grantType = params.grant_type ?? 'authorization_code';
-      const codeParam = grantType === 'refresh_token' ? 'refresh_token' : 'code';
-      const request = { ...params, grant_type: grantType, [codeParam]: code };
-      if (typeof code !== 'string' || code === '') {
-        process.nextTick(callback, new TypeError(`${codeParam} must be a non-empty string`));
-        return;
+      const codeParam = grantType === 'refresh_token' ? 'refresh_token' : grantType === 'authorization_code' ? 'code' : undefined;
+      const request: TokenRequestParams = { ...params, grant_type: grantType };
+      if (codeParam) {
+        if (typeof code !== 'string' || code === '') {
+          process.nextTick(callback, new TypeError(`${codeParam} must be a non-empty string`));
+          return;
+        }
+        request[codeParam] = code;
       }
       this.tokenClient.requestToken(request).then(
         (tokenSet) =>

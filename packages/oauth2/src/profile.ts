@@ -30,10 +30,21 @@ export function firstId(json: Record<string, unknown>, keys: readonly string[]):
   return undefined;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// Linear-time: the domain's labels cannot overlap, so there is no backtracking on hostile input.
+const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
 export function isEmail(value: unknown): value is string {
-  return typeof value === 'string' && EMAIL.test(value);
+  return typeof value === 'string' && value.length <= 254 && EMAIL.test(value);
+}
+
+/** Keys an identity or token document may carry that must never reach a profile. */
+const TOKEN_KEYS = ['access_token', 'refresh_token', 'id_token', 'token'];
+
+/** A copy of a provider document without its tokens (HubSpot's v1 identity echoes the token, say). */
+export function withoutTokens(json: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(json)) if (!TOKEN_KEYS.includes(key)) out[key] = value;
+  return out;
 }
 
 export function emailList(...candidates: unknown[]): Profile['emails'] {
@@ -56,7 +67,6 @@ export function stringField(json: Record<string, unknown>, key: string): string 
 /** Token-response keys that may identify the user, in order (DESIGN.md "Identity from a token response"). */
 export const TOKEN_IDENTITY_KEYS = ['user_id', 'account_id', 'id', 'sub', 'email'] as const;
 
-const TOKEN_SECRETS = ['access_token', 'refresh_token', 'id_token'];
 
 export interface TokenIdentityOptions {
   /** Marketo puts the API user's email in `scope`: accept it as identity. */
@@ -68,8 +78,7 @@ export interface TokenIdentityOptions {
  * endpoint; undefined when the response names nobody. `_json` and `_raw` never hold the tokens.
  */
 export function profileFromTokenResponse(provider: string, raw: Record<string, unknown>, options: TokenIdentityOptions = {}): Profile | undefined {
-  const json: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) if (!TOKEN_SECRETS.includes(key)) json[key] = value;
+  const json = withoutTokens(raw);
   const scopeEmail = options.scopeIsEmail && isEmail(json.scope) ? json.scope : undefined;
   const id = firstId(json, TOKEN_IDENTITY_KEYS) ?? scopeEmail;
   if (id === undefined) return undefined;
@@ -89,8 +98,11 @@ export function profileFromTokenResponse(provider: string, raw: Record<string, u
 export const USERINFO_ID_KEYS = ['id', 'user_id', 'sub', 'account_id', 'email'] as const;
 
 /** A profile from a generic JSON identity document (the `userProfileURL` option of the guide-only providers). */
-export function profileFromUserInfo(provider: string, json: unknown, raw: string): Profile | undefined {
-  if (!isRecord(json)) return undefined;
+export function profileFromUserInfo(provider: string, document: unknown, raw: string): Profile | undefined {
+  if (!isRecord(document)) return undefined;
+  const json = withoutTokens(document);
+  // `_raw` is the text as received unless it carried a token; then the cleaned document.
+  if (Object.keys(json).length !== Object.keys(document).length) raw = JSON.stringify(json);
   const id = firstId(json, USERINFO_ID_KEYS);
   if (id === undefined) return undefined;
   const emails = emailList(json.email);

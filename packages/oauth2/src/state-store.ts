@@ -30,6 +30,11 @@ type StoreCallback = (err: Error | null, state?: string) => void;
 type VerifyCallback = (err: Error | null, ok?: string | boolean, info?: unknown) => void;
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
+
+/** A per-request `state: 'string'` option, carried as app state (see ProviderStrategy.authenticate). */
+export class AppState {
+  constructor(readonly value: string) {}
+}
 export const MAX_PENDING_LOGINS = 10;
 
 /**
@@ -60,7 +65,8 @@ export class SessionStateStore {
     const pending = this.#live(session, now);
     const entry: PendingLogin = { digest: digest(state), createdAt: now };
     if (verifier) entry.verifier = verifier;
-    if (appState !== undefined && typeof appState !== 'string') entry.appState = appState;
+    if (appState instanceof AppState) entry.appState = appState.value;
+    else if (appState !== undefined && typeof appState !== 'string') entry.appState = appState;
     pending.push(entry);
     session[this.#key] = { pending: pending.slice(-this.#maxPending) };
     if (typeof session.save !== 'function') return callback(null, state);

@@ -5,7 +5,7 @@ import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http'
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
 import { checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
 import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profile';
-import { SessionStateStore } from './state-store';
+import { AppState, SessionStateStore } from './state-store';
 import { BodyEncoding, ClientAuthentication, TokenClient } from './token-client';
 import { TokenSet } from './token-set';
 import { AnyVerify, AnyVerifyFunction, adaptVerify } from './verify';
@@ -95,7 +95,7 @@ interface PassportOAuth2Internals {
 export class ProviderStrategy<TOptions extends ProviderStrategyOptions = ProviderStrategyOptions> extends OAuth2Strategy {
   /** The definition after options were applied (URLs as used). */
   readonly provider: Readonly<ProviderDefinition>;
-  protected readonly options: Readonly<TOptions>;
+  declare protected readonly options: Readonly<TOptions>;
   protected readonly timeout: number;
   protected readonly userProfileURL: string | undefined;
   /** Token sets of logins whose profile is being loaded, by access token (see _loadUserProfile). */
@@ -116,8 +116,8 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     if (userProfileURL !== undefined) checkURL(owner, 'userProfileURL', userProfileURL);
     if (/^https?:/i.test(options.callbackURL)) checkURL(owner, 'callbackURL', options.callbackURL);
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
-    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
-      throw optionError(owner, 'timeout', 'must be a positive number of milliseconds');
+    if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
+      throw optionError(owner, 'timeout', 'must be a whole number of milliseconds between 1 and 2147483647');
     }
 
     const pkce = resolvePkce(owner, definition.pkce, options.pkce);
@@ -131,6 +131,10 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
           ? new SessionStateStore({ key: sessionKey, owner })
           : undefined;
 
+    if (pkce && typeof store === 'object' && typeof (store as { store?: unknown }).store === 'function' && (store as { store: () => void }).store.length !== 5) {
+      // passport-oauth2 hands the PKCE verifier only to a five-argument store(req, verifier, state, meta, cb).
+      throw optionError(owner, 'store', 'must take five arguments (req, verifier, state, meta, callback) while PKCE is on, or set pkce: false');
+    }
     const scope = normalizeScope(owner, options.scope ?? definition.defaultScope, definition.requiredScope);
     const passReqToCallback = options.passReqToCallback === true;
 
@@ -150,7 +154,8 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     super(passportOptions as OAuth2Strategy.StrategyOptions, adaptVerify(verify, passReqToCallback) as OAuth2Strategy.VerifyFunction);
 
     this.name = definition.name;
-    this.options = Object.freeze({ ...options });
+    // Not enumerable: console.log(strategy) must not print the client secret.
+    Object.defineProperty(this, 'options', { value: Object.freeze({ ...options }), enumerable: false });
     this.timeout = timeout;
     this.userProfileURL = userProfileURL;
     this.provider = Object.freeze({ ...definition, authorizationURL, tokenURL, userProfileURL });
@@ -161,9 +166,11 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
       timeout,
       parseError: definition.parseError,
       provider: definition.name,
+      params: definition.tokenParams,
     });
     const internals = this as unknown as PassportOAuth2Internals;
     internals._oauth2 = new Adapter(options.clientID, options.clientSecret ?? '', '', authorizationURL, tokenURL, options.customHeaders);
+    Object.defineProperty(internals._oauth2, '_clientSecret', { enumerable: false });
     if (definition.refreshURL) internals._refreshURL = checkURL(owner, 'refreshURL', definition.refreshURL);
   }
 
@@ -182,16 +189,31 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
   override authenticate(req: Request, options?: Record<string, unknown>): void {
     const self = this as unknown as PassportOAuth2Internals;
     const query = (req.query ?? {}) as Record<string, unknown>;
+    const body = (req.body ?? {}) as Record<string, unknown>;
     for (const param of ['code', 'state', 'error'] as const) {
-      if (query[param] !== undefined && typeof query[param] !== 'string') {
-        return self.fail({ message: `Malformed authorization response: "${param}" must appear once.` }, 400);
+      for (const source of [query, body]) {
+        if (source[param] !== undefined && typeof source[param] !== 'string') {
+          return self.fail({ message: `Malformed authorization response: "${param}" must appear once.` }, 400);
+        }
       }
     }
-    const perRequest = { ...options };
+    const perRequest: Record<string, unknown> = { ...options };
+    if (typeof perRequest.state === 'string') {
+      // passport-oauth2 would send a string state as is and skip the store, so the callback could never
+      // verify it (and PKCE would lose its verifier). It travels as app state instead: info.state on success.
+      perRequest.state = new AppState(perRequest.state);
+    }
+    const callbackLeg = query.code !== undefined || query.error !== undefined || body.code !== undefined;
     if (perRequest.scope !== undefined) {
       perRequest.scope = normalizeScope(this.provider.packageName, perRequest.scope, this.provider.requiredScope);
     }
-    const authorizationURL = this.authorizationURLFor(perRequest);
+    let authorizationURL: string;
+    try {
+      authorizationURL = callbackLeg ? this.provider.authorizationURL : this.authorizationURLFor(perRequest);
+    } catch (error) {
+      // A bad per-request option (HubSpot accountId, say) is the caller's mistake: a 400, not a crash.
+      return self.fail({ message: (error as Error).message }, 400);
+    }
     if (authorizationURL !== this.provider.authorizationURL) {
       // passport-oauth2 builds the redirect from the constructor's URL; this request uses another base.
       const redirect = self.redirect;
@@ -201,7 +223,15 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
         redirect.call(this, target.toString(), status);
       };
     }
-    super.authenticate(req, perRequest);
+    try {
+      super.authenticate(req, perRequest);
+    } catch (error) {
+      // Our own option checks (a per-request optionalScope, say) name the package: the caller's mistake.
+      if (error instanceof TypeError && error.message.startsWith(`${this.provider.packageName}:`)) {
+        return self.fail({ message: error.message }, 400);
+      }
+      throw error;
+    }
   }
 
   /** Hook: the authorization endpoint for one request (HubSpot pins an account here). */
@@ -287,8 +317,10 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     } else {
       headers.Authorization = `Bearer ${accessToken}`;
     }
-    const readOptions = this._readOptions('Profile request', [accessToken, ...Object.values(init.form ?? {})]);
-    const response = await sendProviderRequest({ url, method, headers, body, timeout: this.timeout, ...readOptions });
+    const readOptions = this._readOptions('Profile request', [accessToken]);
+    // passport-oauth2 sends customHeaders on every request to the provider, the profile request included.
+    const allHeaders = { ...this.options.customHeaders, ...headers };
+    const response = await sendProviderRequest({ url, method, headers: allHeaders, body, timeout: this.timeout, ...readOptions });
     return { json: readJsonObject(response, readOptions), text: response.text };
   }
 
@@ -341,6 +373,9 @@ function resolvePkce(owner: string, supported: boolean | 'required' | undefined,
     return false;
   }
   if (requested === true || requested === 'S256') return 'S256';
-  if (requested === 'plain') return 'plain';
+  if (requested === 'plain') {
+    if (supported === 'required') throw optionError(owner, 'pkce', "cannot be 'plain': this authorization server requires S256");
+    return 'plain';
+  }
   throw optionError(owner, 'pkce', "must be true, false, 'S256' or 'plain'");
 }

@@ -1,6 +1,5 @@
 import { ErrorBodyParser, ErrorCode, OAuthRequestError } from './errors';
 import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
-import { bodyExcerpt } from './redact';
 import { TokenSet, toTokenSet } from './token-set';
 
 /** How the token request body is encoded. RFC 6749 says form; several guide-only providers want JSON. */
@@ -23,6 +22,8 @@ export interface TokenClientOptions {
   parseError?: ErrorBodyParser;
   /** Provider name for errors. */
   provider?: string;
+  /** Parameters sent with every grant (an RFC 8707 `resource`, say); a request's own values win. */
+  params?: Readonly<Record<string, string>>;
 }
 
 export type TokenRequestParams = Record<string, string | undefined>;
@@ -38,6 +39,7 @@ export class TokenClient {
   readonly #headers: Record<string, string>;
   readonly #parseError: ErrorBodyParser | undefined;
   readonly #provider: string | undefined;
+  readonly #params: Readonly<Record<string, string>>;
 
   constructor(options: TokenClientOptions) {
     this.tokenURL = options.tokenURL;
@@ -49,6 +51,7 @@ export class TokenClient {
     this.#headers = { ...options.headers };
     this.#parseError = options.parseError;
     this.#provider = options.provider;
+    this.#params = { ...options.params };
   }
 
   /** A copy with some settings changed (another token URL for refresh, say). */
@@ -63,6 +66,7 @@ export class TokenClient {
       headers: this.#headers,
       parseError: this.#parseError,
       provider: this.#provider,
+      params: this.#params,
       ...changes,
     });
   }
@@ -81,7 +85,7 @@ export class TokenClient {
   /** Any grant: `params` go in the body as given (undefined values dropped) plus client authentication. */
   async requestToken(params: TokenRequestParams): Promise<TokenSet> {
     const body: Record<string, string> = {};
-    for (const [key, value] of Object.entries(params)) if (value !== undefined) body[key] = value;
+    for (const [key, value] of Object.entries({ ...this.#params, ...params })) if (value !== undefined) body[key] = value;
     const headers: Record<string, string> = { ...this.#headers };
 
     let basicCredential: string | undefined;
@@ -121,7 +125,8 @@ export class TokenClient {
         code: ErrorCode.NO_ACCESS_TOKEN,
         status: response.status,
         provider: this.#provider,
-        message: `Token request failed: HTTP ${response.status} without access_token; body: ${bodyExcerpt(response.text, secrets)}`,
+        // A 2xx token answer may hold tokens under names we do not know: name its keys, never its values.
+        message: `Token request failed: HTTP ${response.status} without access_token (keys: ${Object.keys(json).slice(0, 12).join(', ') || 'none'})`,
       });
     }
     return toTokenSet(json, receivedAt);

@@ -11,7 +11,11 @@ export type AnyVerify = (...args: any[]) => unknown;
  * asks for. A rejected promise becomes `error`; `done` runs at most once.
  */
 export function adaptVerify(verify: AnyVerify, passReqToCallback: boolean): AnyVerify {
-  const wantsParams = verify.length >= (passReqToCallback ? 6 : 5);
+  const leading = passReqToCallback ? 1 : 0;
+  const wantsParams = verify.length >= leading + 5;
+  // A function that declares `done` may be `async` and still answer through done (an old callback
+  // verify with `async` added): its promise resolving to undefined is then not an answer.
+  const declaresDone = verify.length >= leading + 4;
 
   const call = (leading: unknown[], accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) => {
     let settled = false;
@@ -23,9 +27,14 @@ export function adaptVerify(verify: AnyVerify, passReqToCallback: boolean): AnyV
     const args = wantsParams ? [...leading, accessToken, refreshToken, params, profile, once] : [...leading, accessToken, refreshToken, profile, once];
     const result = verify(...args);
     if (isThenable(result)) {
+      // Answered on the next tick, outside the promise chain: a throw further down (serializeUser, a
+      // custom callback) must not become an unhandled rejection.
       result.then(
-        (user) => once(null, user ?? false),
-        (err: unknown) => once(err ?? new Error('verify callback rejected without a reason')),
+        (user) => {
+          if (user === undefined && declaresDone) return;
+          process.nextTick(once, null, user ?? false);
+        },
+        (err: unknown) => process.nextTick(once, err ?? new Error('verify callback rejected without a reason')),
       );
     }
   };

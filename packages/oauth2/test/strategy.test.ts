@@ -505,11 +505,13 @@ describe('options', () => {
     ['tokenURL (ftp)', { tokenURL: 'ftp://x.test/token' }, /^@passport-martech\/test: option "tokenURL" must be an http\(s\) URL/],
     ['authorizationURL', { authorizationURL: '/relative' }, /^@passport-martech\/test: option "authorizationURL" must be/],
     ['userProfileURL', { userProfileURL: 'nope' }, /^@passport-martech\/test: option "userProfileURL" must be/],
-    ['timeout 0', { timeout: 0 }, /^@passport-martech\/test: option "timeout" must be a positive number/],
-    ['timeout -5', { timeout: -5 }, /^@passport-martech\/test: option "timeout" must be a positive number/],
-    ['timeout string', { timeout: '100' }, /^@passport-martech\/test: option "timeout" must be a positive number/],
-    ['timeout NaN', { timeout: Number.NaN }, /^@passport-martech\/test: option "timeout" must be a positive number/],
-    ['timeout Infinity', { timeout: Number.POSITIVE_INFINITY }, /^@passport-martech\/test: option "timeout" must be a positive number/],
+    ['timeout 0', { timeout: 0 }, /^@passport-martech\/test: option "timeout" must be a whole number of milliseconds/],
+    ['timeout -5', { timeout: -5 }, /^@passport-martech\/test: option "timeout" must be a whole number of milliseconds/],
+    ['timeout 1500.5', { timeout: 1500.5 }, /^@passport-martech\/test: option "timeout" must be a whole number/],
+    ['timeout 2^32', { timeout: 2 ** 32 }, /^@passport-martech\/test: option "timeout" must be a whole number/],
+    ['timeout string', { timeout: '100' }, /^@passport-martech\/test: option "timeout" must be a whole number of milliseconds/],
+    ['timeout NaN', { timeout: Number.NaN }, /^@passport-martech\/test: option "timeout" must be a whole number of milliseconds/],
+    ['timeout Infinity', { timeout: Number.POSITIVE_INFINITY }, /^@passport-martech\/test: option "timeout" must be a whole number of milliseconds/],
     ['scope', { scope: 42 }, /^@passport-martech\/test: option "scope" must be a string or an array/],
   ])('%s -> TypeError naming the option and the package', (_name, change, message) => {
     let thrown: unknown;

@@ -342,7 +342,7 @@ describe('errors', () => {
     );
     const error = await rejectionOf(client().exchangeCode(CODE));
     expectRequestError(error, 'OAUTH_UNEXPECTED_RESPONSE', 200);
-    expect(error.message).toBe('Token request failed: HTTP 200 with HTML; body: <html> <body>Login page. code=[redacted] secret [redacted]</body></html>');
+    expect(error.message).toBe('Token request failed: HTTP 200 with HTML (text/html, 90 bytes)');
     expectNoSecrets(error, ALL_SECRETS);
   });
 
@@ -350,14 +350,14 @@ describe('errors', () => {
     provider.route('POST', '/token', (_req, res) => sendText(res, 200, '', 'application/json'));
     const error = await rejectionOf(client().exchangeCode(CODE));
     expectRequestError(error, 'OAUTH_UNEXPECTED_RESPONSE', 200);
-    expect(error.message).toBe('Token request failed: HTTP 200 with an empty body; body: (empty)');
+    expect(error.message).toBe('Token request failed: HTTP 200 with an empty body (application/json, 0 bytes)');
   });
 
   it('200 with non-JSON text is OAUTH_UNEXPECTED_RESPONSE', async () => {
     provider.route('POST', '/token', (_req, res) => sendText(res, 200, `OK ${REFRESH}`, 'text/plain'));
     const error = await rejectionOf(client().refresh(REFRESH));
     expectRequestError(error, 'OAUTH_UNEXPECTED_RESPONSE', 200);
-    expect(error.message).toBe('Token request failed: HTTP 200 with a body that is not a JSON object; body: OK [redacted]');
+    expect(error.message).toBe('Token request failed: HTTP 200 with a body that is not a JSON object (text/plain, 24 bytes)');
     expectNoSecrets(error, ALL_SECRETS);
   });
 
@@ -380,7 +380,7 @@ describe('errors', () => {
     const error = await rejectionOf(client().refresh(REFRESH));
     expectRequestError(error, 'OAUTH_NO_ACCESS_TOKEN', 200);
     expect(error.message).toBe(
-      'Token request failed: HTTP 200 without access_token; body: {"token_type":"bearer","refresh_token":"[redacted]","id_token":"[redacted]"}',
+      'Token request failed: HTTP 200 without access_token (keys: token_type, refresh_token, id_token)',
     );
     expectNoSecrets(error, [...ALL_SECRETS, 'idt-secret-123456']);
   });
@@ -441,5 +441,33 @@ describe('errors', () => {
     const error = await rejectionOf(client().exchangeCode(CODE, { codeVerifier: VERIFIER }));
     expectRequestError(error, 'OAUTH_NETWORK', undefined);
     expectNoSecrets(error, ALL_SECRETS);
+  });
+});
+
+describe('fresh tokens in odd bodies never reach an error', () => {
+  const FRESH_AT = 'fresh-ACCESS-token-5550123';
+  const FRESH_RT = 'fresh-REFRESH-token-5550456';
+  const bodies: [string, number, string, string][] = [
+    ['an XSSI-prefixed JSON 200', 200, `)]}'\n{"access_token":"${FRESH_AT}","refresh_token":"${FRESH_RT}"}`, 'application/json'],
+    ['JSON with a trailing comma', 200, `{"access_token":"${FRESH_AT}","refresh_token":"${FRESH_RT}",}`, 'application/json'],
+    ['camelCase keys', 200, `{"accessToken":"${FRESH_AT}","refreshToken":"${FRESH_RT}"}`, 'application/json'],
+    ['text/plain key: value lines', 200, `access_token: ${FRESH_AT}\nrefresh_token: ${FRESH_RT}`, 'text/plain'],
+    ['a 500 echoing an Authorization header', 500, `upstream said: Authorization: Bearer ${FRESH_AT}`, 'text/plain'],
+    ['an HTML 502 with a JSON snippet', 502, `<html><pre>{"accessToken": "${FRESH_AT}", "refresh-token": "${FRESH_RT}"}</pre></html>`, 'text/html'],
+  ];
+
+  it.each(bodies)('%s', async (_label, status, body, contentType) => {
+    provider.route('POST', '/token', (_req, res) => sendText(res, status, body, contentType));
+    const error = await rejectionOf(client().exchangeCode(CODE));
+    expect(error).toBeInstanceOf(Error);
+    expectNoSecrets(error, [...ALL_SECRETS, FRESH_AT, FRESH_RT]);
+  });
+
+  it('an answer over 1 MiB is refused, not held', async () => {
+    provider.route('POST', '/token', (_req, res) => sendText(res, 200, `{"access_token":"${'x'.repeat(2 * 1024 * 1024)}"}`, 'application/json'));
+    const error = await rejectionOf(client().exchangeCode(CODE));
+    expect(error).toBeInstanceOf(OAuthRequestError);
+    expect(error).toMatchObject({ code: 'OAUTH_UNEXPECTED_RESPONSE' });
+    expect((error as Error).message).toMatch(/larger than 1048576 bytes/);
   });
 });
