@@ -1,0 +1,154 @@
+'use strict';
+/**
+ * The five figures: how each is measured (full and --quick settings) and how its summary becomes rows
+ * { metric, ours, baseline, ratio (ours / baseline), goal, pass }.
+ */
+const { measureDedup, measureProcesses } = require('./refresh-figures');
+const { measureLogins } = require('./login-figure');
+const { measureImports, STRATEGIES } = require('./import-cost');
+
+const ratio = (ours, baseline) => (typeof ours === 'number' && typeof baseline === 'number' && baseline !== 0 ? ours / baseline : undefined);
+const row = (metric, ours, baseline, extra = {}) => ({ metric, ours, baseline, ratio: ratio(ours, baseline), goal: '', pass: null, ...extra });
+const round1 = (n) => Math.round(n * 10) / 10;
+const kb = (bytes) => Math.round(bytes / 1024);
+const failuresText = (failures) =>
+  Object.entries(failures)
+    .map(([label, n]) => `${n} × ${label}`)
+    .join(', ') || 'none';
+
+const commandsText = (perRequest) =>
+  Object.entries(perRequest || {})
+    .filter(([, n]) => n >= 0.05)
+    .map(([name, n]) => `${name.toUpperCase()} ${round1(n)}`)
+    .join(' + ');
+
+const FIGURES = [
+  {
+    id: 'dedup',
+    number: 1,
+    title: 'Refresh de-duplication: 1 000 concurrent callers, one expired token',
+    baseline: 'passport-oauth2-refresh requestNewAccessToken per request',
+    settings: { full: { rounds: 5, callers: 1000 }, quick: { rounds: 3, callers: 1000 } },
+    run: (settings) => measureDedup(settings),
+    rows(s) {
+      const exact = s.ours.refreshCallsMin === 1 && s.ours.refreshCallsMax === 1;
+      return [
+        row(`upstream refresh calls (N = ${s.callers})`, s.ours.refreshCalls, s.baseline.refreshCalls, {
+          goal: `ours = 1 vs ${s.callers}`,
+          pass: exact,
+        }),
+        row('wall time until every caller has an answer, ms', round1(s.ours.wallMs), round1(s.baseline.wallMs)),
+        row('callers that got an error (rotating refresh tokens)', s.ours.failedCallers, s.baseline.failedCallers),
+        row('stored refresh token still works afterwards', s.ours.stillSignedIn, s.baseline.stillSignedIn),
+      ];
+    },
+  },
+  {
+    id: 'processes',
+    number: 2,
+    title: 'Refresh across 4 processes × 250 callers sharing one Redis',
+    baseline: 'passport-oauth2-refresh per request in each process',
+    settings: { full: { rounds: 5 }, quick: { rounds: 3 } },
+    run: (settings) => measureProcesses(settings),
+    rows(s) {
+      const exact = s.ours.refreshCallsMin === 1 && s.ours.refreshCallsMax === 1;
+      const rows = [
+        row(`upstream refresh calls (${s.processes} × ${s.callersPerProcess})`, s.ours.refreshCalls, s.baseline.refreshCalls, {
+          goal: 'ours = 1',
+          pass: exact,
+        }),
+        row('wall time until every caller has an answer, ms', round1(s.ours.wallMs), round1(s.baseline.wallMs)),
+        row('callers that got an error', s.ours.failedCallers, s.baseline.failedCallers),
+      ];
+      if (s.oursWithoutLock) {
+        rows.push(
+          row('ours without RedisLock (single flight per process only): refresh calls', s.oursWithoutLock.refreshCalls, s.baseline.refreshCalls),
+          row('ours without RedisLock: callers that got an error', s.oursWithoutLock.failedCallers, s.baseline.failedCallers),
+        );
+      }
+      return rows;
+    },
+  },
+  {
+    id: 'session',
+    number: 3,
+    title: 'Session request throughput: authenticated GET of a small JSON page, Redis sessions',
+    baseline: 'bare express-session + connect-redis 8 + ioredis app',
+    settings: { full: { rounds: 3, durationSec: 10, connections: 50 }, quick: { rounds: 1, durationSec: 3, connections: 50 } },
+    run: (settings) => require('./session-figure').measureSessions(settings),
+    rows(s) {
+      const rps = ratio(s.ours.requestsPerSec, s.baseline.requestsPerSec);
+      const p99 = ratio(s.ours.p99, s.baseline.p99);
+      return [
+        row(`requests/s (autocannon, ${s.connections} connections, ${s.durationSec} s)`, Math.round(s.ours.requestsPerSec), Math.round(s.baseline.requestsPerSec), {
+          goal: '>= 1.0x',
+          pass: rps >= 1.0,
+        }),
+        row('p99 latency, ms', s.ours.p99, s.baseline.p99, { goal: '<= 1.1x', pass: p99 <= 1.1 }),
+        row('p50 latency, ms', s.ours.p50, s.baseline.p50),
+        row(`Redis commands per request (ours: ${commandsText(s.ours.redisCommandsPerRequest)}; baseline: ${commandsText(s.baseline.redisCommandsPerRequest)})`, round1(s.ours.redisPerRequest), round1(s.baseline.redisPerRequest)),
+        row('app process CPU per request, µs (less noisy than requests/s)', Math.round(s.ours.appCpuUsPerRequest), Math.round(s.baseline.appCpuUsPerRequest)),
+        row('non-2xx answers or errors', s.ours.failed, s.baseline.failed),
+      ];
+    },
+  },
+  {
+    id: 'login',
+    number: 4,
+    title: 'Login throughput and latency: complete logins against the sandbox, concurrency 20',
+    baseline: 'plain passport-oauth2 Strategy (state + PKCE) on the same endpoints',
+    settings: { full: { rounds: 3, durationMs: 5000, concurrency: 20 }, quick: { rounds: 1, durationMs: 2000, concurrency: 20, warmupMs: 500 } },
+    run: (settings) => measureLogins(settings),
+    rows(s) {
+      return [
+        row('logins/s', Math.round(s.ours.loginsPerSec), Math.round(s.baseline.loginsPerSec), {
+          goal: '>= 0.9x',
+          pass: ratio(s.ours.loginsPerSec, s.baseline.loginsPerSec) >= 0.9,
+        }),
+        row('p50 latency of a login, ms', round1(s.ours.p50), round1(s.baseline.p50)),
+        row('p99 latency of a login, ms', round1(s.ours.p99), round1(s.baseline.p99)),
+        row("app process CPU per login, ms (less noisy than logins/s)", Math.round(s.ours.appCpuMsPerLogin * 100) / 100, Math.round(s.baseline.appCpuMsPerLogin * 100) / 100),
+        row('upstream calls per login (token + identity)', s.ours.upstreamPerLogin, s.baseline.upstreamPerLogin, {
+          goal: 'ours = 1',
+          pass: s.ours.upstreamPerLoginMax === 1 && s.ours.upstreamPerLogin === 1,
+        }),
+        row('failed logins', s.ours.failed, s.baseline.failed),
+      ];
+    },
+  },
+  {
+    id: 'import',
+    number: 5,
+    title: 'Import cost: require() in a fresh process (minus bare node), installed size with dependencies',
+    baseline: 'passport-oauth2 (and passport-hubspot-oauth2)',
+    settings: { full: { samples: 20 }, quick: { samples: 6 } },
+    run: (settings) => measureImports(settings),
+    rows(s) {
+      const base = s.packages['passport-oauth2'];
+      const hub = s.packages['passport-hubspot-oauth2'];
+      const rows = [];
+      for (const name of s.ours) {
+        const p = s.packages[name];
+        const strategy = STRATEGIES.includes(name);
+        rows.push(
+          row(`${name.replace('@passport-martech/', '')}: require, ms (vs passport-oauth2)`, round1(p.timeMs), round1(base.timeMs), {
+            goal: strategy ? '<= 1.5x' : '',
+            pass: strategy ? ratio(p.timeMs, base.timeMs) <= 1.5 : null,
+          }),
+        );
+      }
+      rows.push(row('hubspot: require, ms (vs passport-hubspot-oauth2)', round1(s.packages['@passport-martech/hubspot'].timeMs), round1(hub.timeMs)));
+      rows.push(row('hubspot: JavaScript files loaded (vs passport-oauth2)', s.packages['@passport-martech/hubspot'].modules, base.modules));
+      for (const name of s.ours) {
+        const p = s.packages[name];
+        rows.push(row(`${name.replace('@passport-martech/', '')}: installed with deps, KiB (vs passport-oauth2)`, kb(p.size.bytes), kb(base.size.bytes)));
+      }
+      const hs = s.packages['@passport-martech/hubspot'].size;
+      rows.push(row('hubspot: installed with deps, KiB, without @types/* and undici-types (vs passport-oauth2)', kb(hs.bytes - hs.typesBytes), kb(base.size.bytes - base.size.typesBytes)));
+      rows.push(row('hubspot: installed with deps, KiB (vs passport-hubspot-oauth2)', kb(s.packages['@passport-martech/hubspot'].size.bytes), kb(hub.size.bytes)));
+      return rows;
+    },
+  },
+];
+
+module.exports = { FIGURES, failuresText };

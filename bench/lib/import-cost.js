@@ -1,0 +1,158 @@
+'use strict';
+/**
+ * Figure 5: what a package costs to load and to install.
+ * - time: a fresh `node -e "require(name)"` per sample; the figure is the time from the process's start
+ *   to the end of the require (performance.now()), minus the same for a bare `node -e ""`, medians of
+ *   samples taken round robin in a shuffled order. Kept beside it: the whole process's wall time (spawn to
+ *   exit) minus bare node's, which includes the noise of fork/exec and exit, and require() alone timed
+ *   inside the process; on a quiet machine the three agree within a millisecond.
+ * - size: bytes of every file installed for the package and its dependency closure (`dependencies` and
+ *   `optionalDependencies`, resolved as Node would, each package counted once); for a workspace package
+ *   only what it publishes (`files`, package.json, README, LICENSE).
+ */
+const { spawnSync } = require('node:child_process');
+const { existsSync, readFileSync, readdirSync, realpathSync, statSync } = require('node:fs');
+const { dirname, join, relative, sep } = require('node:path');
+const { median } = require('./util');
+
+const BENCH_DIR = join(__dirname, '..');
+
+const OURS = [
+  '@passport-martech/hubspot',
+  '@passport-martech/marketo',
+  '@passport-martech/ontraport',
+  '@passport-martech/customerio',
+  '@passport-martech/boomtown',
+  '@passport-martech/oauth2',
+  '@passport-martech/refresh',
+];
+const STRATEGIES = OURS.slice(0, 5);
+const BASELINES = ['passport-oauth2', 'passport-hubspot-oauth2'];
+
+function script(name) {
+  const load = name ? `require(${JSON.stringify(name)});` : '';
+  // Prints: ms since the process started (performance.now(): node's bootstrap + the require), then the
+  // require() alone (hrtime around it).
+  return `const t=process.hrtime.bigint();${load}const d=process.hrtime.bigint()-t;process.stdout.write(performance.now()+' '+d+' '+Object.keys(require.cache).length)`;
+}
+
+function sample(name) {
+  const started = process.hrtime.bigint();
+  const child = spawnSync(process.execPath, ['-e', script(name)], { cwd: BENCH_DIR, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (child.status !== 0) throw new Error(`require(${name}) failed: ${child.stderr}`);
+  const [sinceStart, requireNs, modules] = child.stdout.split(' ').map(Number);
+  return { wallMs, sinceStartMs: sinceStart, requireMs: requireNs / 1e6, modules };
+}
+
+function shuffle(list) {
+  const a = list.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/** Resolves a package's directory as Node would from `fromDir` (walking up node_modules). */
+function packageDir(name, fromDir) {
+  for (let dir = fromDir; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return realpathSync(candidate);
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+function walkBytes(dir, skipNodeModules = true) {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (skipNodeModules && entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const sub = walkBytes(path, skipNodeModules);
+      bytes += sub.bytes;
+      files += sub.files;
+    } else if (entry.isFile()) {
+      bytes += statSync(path).size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+/** What npm would install for this package directory. */
+function installedBytes(dir, pkg) {
+  const insideNodeModules = dir.split(sep).includes('node_modules');
+  if (insideNodeModules || !Array.isArray(pkg.files)) return walkBytes(dir);
+  // A workspace package: what `npm pack` would publish.
+  let bytes = 0;
+  let files = 0;
+  const always = readdirSync(dir).filter((f) => /^(package\.json|readme|license|licence|changelog)/i.test(f));
+  for (const item of [...new Set([...pkg.files, ...always])]) {
+    const path = join(dir, item);
+    if (!existsSync(path)) continue;
+    if (statSync(path).isDirectory()) {
+      const sub = walkBytes(path);
+      bytes += sub.bytes;
+      files += sub.files;
+    } else {
+      bytes += statSync(path).size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+function installedSize(name) {
+  const seen = new Map();
+  const visit = (dep, fromDir) => {
+    const dir = packageDir(dep, fromDir);
+    if (!dir || seen.has(dir)) return;
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    seen.set(dir, { name: pkg.name, version: pkg.version, ...installedBytes(dir, pkg) });
+    for (const child of Object.keys({ ...(pkg.dependencies || {}), ...(pkg.optionalDependencies || {}) })) visit(child, dir);
+  };
+  visit(name, BENCH_DIR);
+  const packages = [...seen.values()];
+  return {
+    bytes: packages.reduce((n, p) => n + p.bytes, 0),
+    // Type-declaration-only packages pulled in as runtime dependencies (@types/*, undici-types).
+    typesBytes: packages.filter((p) => /^@types\/|^undici-types$/.test(p.name)).reduce((n, p) => n + p.bytes, 0),
+    files: packages.reduce((n, p) => n + p.files, 0),
+    packages: packages.map((p) => `${p.name}@${p.version}`),
+    where: [...seen.keys()].map((d) => relative(join(BENCH_DIR, '..'), d))[0],
+  };
+}
+
+/** options: { samples = 15 }. */
+function measureImports({ samples = 15 } = {}) {
+  const names = [...OURS, ...BASELINES];
+  const raw = new Map([[null, []], ...names.map((n) => [n, []])]);
+  sample(null); // warm the file system cache
+  for (const name of names) sample(name);
+  for (let i = 0; i < samples; i++) {
+    for (const name of shuffle([null, ...names])) raw.get(name).push(sample(name));
+  }
+  const bare = raw.get(null);
+  const bareWall = median(bare.map((s) => s.wallMs));
+  const bareStart = median(bare.map((s) => s.sinceStartMs));
+  const packages = {};
+  for (const name of names) {
+    const s = raw.get(name);
+    packages[name] = {
+      // The figure: node's bootstrap + require() in a fresh process, minus a bare node's bootstrap.
+      timeMs: median(s.map((x) => x.sinceStartMs)) - bareStart,
+      // The same with the whole process (spawn to exit): noisier on a shared machine.
+      wallMinusBareMs: median(s.map((x) => x.wallMs)) - bareWall,
+      // require() alone, timed inside the process.
+      requireMs: median(s.map((x) => x.requireMs)),
+      // JavaScript files loaded by the require (node's own built-ins not counted).
+      modules: s[0].modules,
+      size: installedSize(name),
+    };
+  }
+  return { samples, bareNodeMs: bareStart, bareNodeWallMs: bareWall, packages, strategies: STRATEGIES, ours: OURS, baselines: BASELINES };
+}
+
+module.exports = { measureImports, installedSize, OURS, STRATEGIES, BASELINES };
