@@ -12,6 +12,8 @@ export interface TokenSet {
   raw: Record<string, unknown>;
 }
 
+const MAX_LIFETIME_SECONDS = 10 * 365 * 24 * 3600;
+
 /** Builds a TokenSet from a parsed token response; `receivedAt` is when its last byte arrived. */
 export function toTokenSet(raw: Record<string, unknown>, receivedAt: number = Date.now()): TokenSet {
   const accessToken = raw.access_token;
@@ -26,7 +28,8 @@ export function toTokenSet(raw: Record<string, unknown>, receivedAt: number = Da
   if (typeof raw.refresh_token === 'string' && raw.refresh_token !== '') tokenSet.refreshToken = raw.refresh_token;
   const expiresIn = typeof raw.expires_in === 'string' ? Number(raw.expires_in) : raw.expires_in;
   if (typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn >= 0) {
-    tokenSet.expiresAt = receivedAt + Math.round(expiresIn * 1000);
+    // A lifetime beyond ten years is a provider bug, not a promise; capped, it stays a valid Date.
+    tokenSet.expiresAt = receivedAt + Math.round(Math.min(expiresIn, MAX_LIFETIME_SECONDS) * 1000);
   }
   const scope = grantedScope(raw);
   if (scope) tokenSet.scope = scope;

@@ -140,3 +140,12 @@ describe('profiles', () => {
     expect(isEmail('a@b')).toBe(false);
   });
 });
+
+describe('toTokenSet', () => {
+  it('caps an absurd expires_in so expiresAt stays a valid date', async () => {
+    const { toTokenSet } = await import('../src');
+    const tokenSet = toTokenSet({ access_token: 'at-1', expires_in: 1e17 }, 1_000);
+    expect(Number.isFinite(new Date(tokenSet.expiresAt as number).getTime())).toBe(true);
+    expect(tokenSet.expiresAt).toBe(1_000 + 10 * 365 * 24 * 3600 * 1000);
+  });
+});
