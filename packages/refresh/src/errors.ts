@@ -48,12 +48,15 @@ export type ReauthenticationReason =
   /** The stored token set has no refresh token and its access token expired. */
   | 'no_refresh_token'
   /** Nothing is stored for this user and provider (never logged in, logged out, or purged). */
-  | 'no_tokens';
+  | 'no_tokens'
+  /** The tokens were deleted (logout, unlink) while they were being refreshed; the result was dropped. */
+  | 'deleted';
 
 const REASON_TEXT: Record<ReauthenticationReason, string> = {
   invalid_grant: 'the provider rejected the refresh token (invalid_grant); the stored tokens were deleted',
   no_refresh_token: 'the access token expired and there is no refresh token',
   no_tokens: 'no tokens are stored for this user',
+  deleted: 'the tokens were deleted (logout or unlink) while they were being refreshed',
 };
 
 /**

@@ -43,23 +43,33 @@ export function ensureAccessToken(manager: TokenManager, provider: string, optio
     } catch (error) {
       return next(error);
     }
+    // A throwing onReauthenticate or loginPath, or an answer that cannot be sent (headers already
+    // sent), goes to the error handler like any other error.
     const reauthenticate = (error: ReauthenticationRequiredError) => {
-      if (options.onReauthenticate) return options.onReauthenticate(req, res, next, error);
-      sendReauthenticate(req, res, provider, loginPathFor(options, provider, req));
+      try {
+        if (options.onReauthenticate) return options.onReauthenticate(req, res, next, error);
+        sendReauthenticate(req, res, provider, loginPathFor(options, provider, req));
+      } catch (failure) {
+        next(failure);
+      }
     };
     if (userKey === undefined || userKey === null || userKey === '') {
       return reauthenticate(new ReauthenticationRequiredError({ provider, userKey: '', reason: 'no_tokens' }));
     }
-    manager.getAccessToken(userKey, provider).then(
-      (accessToken) => {
-        req.accessTokens = { ...req.accessTokens, [provider]: accessToken };
-        next();
-      },
-      (error: unknown) => {
-        if (error instanceof ReauthenticationRequiredError) return reauthenticate(error);
-        next(error);
-      },
-    );
+    manager
+      .getAccessToken(userKey, provider)
+      .then(
+        (accessToken) => {
+          req.accessTokens = { ...req.accessTokens, [provider]: accessToken };
+          next();
+        },
+        (error: unknown) => {
+          if (error instanceof ReauthenticationRequiredError) return reauthenticate(error);
+          next(error);
+        },
+      )
+      // Whatever else throws in the handlers above: to the error handler, never an unhandled rejection.
+      .catch(next);
   };
 }
 

@@ -13,6 +13,7 @@ export { TokenManager, isInvalidGrant, isTransient } from './manager';
 export type {
   FetchOptions,
   RefreshErrorEvent,
+  RefreshErrorReason,
   RefreshEvent,
   RefreshTrigger,
   Refresher,

@@ -12,6 +12,14 @@ export interface RefreshLock {
   release(name: string, token: string): Promise<boolean>;
   /** Pushes the expiry to `ttlMs` from now if the lock is still ours. */
   extend?(name: string, token: string, ttlMs?: number): Promise<boolean>;
+  /**
+   * Leaves a note, readable by `getFailure` for `ttlMs`, that the holder's refresh failed: the waiters
+   * in other processes throw the same error instead of each trying again. `record` is the manager's
+   * own text (error code, status and message, a hash of the refresh token; never a token).
+   */
+  setFailure?(name: string, record: string, ttlMs: number): Promise<void>;
+  /** The note `setFailure` left for `name`, or null. */
+  getFailure?(name: string): Promise<string | null>;
 }
 
 export interface RedisLockOptions {
@@ -61,5 +69,14 @@ export class RedisLock implements RefreshLock {
 
   async extend(name: string, token: string, ttlMs: number = this.ttlMs): Promise<boolean> {
     return Number(await this.#client.eval(EXTEND, 1, this.prefix + name, token, ttlMs)) === 1;
+  }
+
+  /** `SET <prefix>failed:<name> <record> PX <ttlMs>`. */
+  async setFailure(name: string, record: string, ttlMs: number): Promise<void> {
+    await this.#client.set(`${this.prefix}failed:${name}`, record, 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  async getFailure(name: string): Promise<string | null> {
+    return this.#client.get(`${this.prefix}failed:${name}`);
   }
 }

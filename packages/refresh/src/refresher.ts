@@ -165,6 +165,19 @@ export class TokenRefresher {
   }
 
   /**
+   * The longest one refresh through `name` can take, in milliseconds: our strategy's `timeout`, or this
+   * refresher's for other strategies; undefined for an unknown name. TokenManager derives its default
+   * `lockWaitMs` from it.
+   */
+  timeoutFor(name: string): number | undefined {
+    const registration = this.#registrations.get(name);
+    if (!registration) return undefined;
+    if (registration.kind === 'oauth2') return this.#timeout;
+    const timeout = (registration.client as { timeout?: unknown }).timeout;
+    return typeof timeout === 'number' && timeout > 0 ? timeout : this.#timeout;
+  }
+
+  /**
    * One `refresh_token` grant through the strategy registered as `name`. Resolves the new TokenSet
    * (`expiresAt` stamped on receipt; `refreshToken` only when the provider sent one). Rejects with the
    * oauth2 package's typed errors — `OAuthTokenError` (`code` `invalid_grant`, ...) or
@@ -179,7 +192,10 @@ export class TokenRefresher {
    * passport-oauth2-refresh's exact contract:
    * `requestNewAccessToken(name, refreshToken, [params], (err, accessToken, refreshToken, results) => {})`.
    * `refreshToken` in the callback is the new one when the provider rotated it, else undefined (as
-   * there). `results` is the token response without `refresh_token` (plus `tokenSet` for our strategies).
+   * there). `results` is the token response without `refresh_token`, as there; for our strategies it
+   * also has `results.tokenSet`, not enumerable, so that logging `results` does not print the refresh
+   * token. The callback is called outside any promise chain, so a callback that throws is an uncaught
+   * exception, as with passport-oauth2-refresh, not an unhandled rejection.
    */
   requestNewAccessToken(name: string, refreshToken: string, done: RequestNewAccessTokenCallback): void;
   requestNewAccessToken(name: string, refreshToken: string, params: RefreshParams | undefined, done: RequestNewAccessTokenCallback): void;
@@ -193,8 +209,8 @@ export class TokenRefresher {
     if (typeof done !== 'function') throw new TypeError('requestNewAccessToken: a callback is required');
     const params = typeof paramsOrDone === 'function' ? undefined : paramsOrDone;
     this.#request(name, refreshToken, params).then(
-      ({ tokenSet, results }) => done(null, tokenSet.accessToken, tokenSet.refreshToken, results),
-      (error: Error) => done(error),
+      ({ tokenSet, results }) => process.nextTick(done, null, tokenSet.accessToken, tokenSet.refreshToken, results),
+      (error: Error) => process.nextTick(done, error),
     );
   }
 
@@ -204,8 +220,7 @@ export class TokenRefresher {
     if (typeof refreshToken !== 'string' || refreshToken === '') throw new TypeError('refreshToken must be a non-empty string');
     if (registration.kind === 'client') {
       const tokenSet = await registration.client.refresh(refreshToken, stringParams(params));
-      const { refresh_token: _omitted, ...rest } = tokenSet.raw;
-      return { tokenSet, results: { ...rest, tokenSet } };
+      return { tokenSet, results: compatResults(tokenSet.raw, tokenSet) };
     }
     return this.#requestThroughOAuth2(registration, refreshToken, params);
   }
@@ -285,7 +300,7 @@ function toOutcome(
   // A clone of our own adapter hands over its TokenSet: keep it (expiry stamped at its receipt).
   const carried = fromResults.tokenSet as TokenSet | undefined;
   if (isRecord(carried) && typeof carried.accessToken === 'string' && carried.accessToken === accessToken) {
-    return { tokenSet: carried, results: fromResults };
+    return { tokenSet: carried, results: compatResults(fromResults, carried) };
   }
   if (typeof accessToken !== 'string' || accessToken === '') {
     throw new OAuthRequestError({
@@ -297,6 +312,17 @@ function toOutcome(
   const raw: Record<string, unknown> = { ...fromResults, access_token: accessToken };
   if (typeof refreshToken === 'string' && refreshToken !== '') raw.refresh_token = refreshToken;
   return { tokenSet: toTokenSet(raw, receivedAt), results: fromResults };
+}
+
+/**
+ * passport-oauth2-refresh's `results`: the token response without `refresh_token` (node-oauth removes
+ * it). Our TokenSet rides along as `results.tokenSet`, not enumerable: its `refreshToken` and
+ * `raw.refresh_token` would otherwise put the refresh token back into whatever logs `results`.
+ */
+function compatResults(response: Record<string, unknown>, tokenSet: TokenSet): Record<string, unknown> {
+  const { refresh_token: _omitted, tokenSet: _carried, ...results } = response;
+  Object.defineProperty(results, 'tokenSet', { value: tokenSet, enumerable: false, writable: true, configurable: true });
+  return results;
 }
 
 /**

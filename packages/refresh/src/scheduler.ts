@@ -4,11 +4,14 @@ import type { TokenManager } from './manager';
 import type { RedisClient } from './redis';
 
 export interface RefreshSchedulerOptions {
-  /** A TokenManager constructed with `schedule` (and, when several workers run, a `lock`). */
+  /**
+   * A TokenManager constructed with `schedule` (and, when several workers run, a `lock`): its `save`
+   * is what records the expiries this scheduler reads. Without `schedule` the constructor throws.
+   */
   manager: TokenManager;
-  /** The Redis client of the sorted set; default: the manager's `schedule.client`. */
+  /** The Redis client to read the sorted set with (another connection to the same Redis); default: the manager's `schedule.client`. */
   client?: RedisClient;
-  /** The sorted set's key; default: the manager's `schedule.key`. */
+  /** The sorted set's key: the manager's `schedule.key` (the default); any other throws. */
   key?: string;
   /** Refresh tokens that expire within this many seconds; default 300. */
   aheadSeconds?: number;
@@ -18,6 +21,11 @@ export interface RefreshSchedulerOptions {
   batchSize?: number;
   /** Called for each token whose refresh failed (ReauthenticationRequiredError included). */
   onError?: (event: { provider: string; userKey: string; error: Error }) => void;
+  /**
+   * Called when a pass the timer ran failed (Redis unreachable, say), and for a member that is not a
+   * store key and could not be removed. The timer goes on. (`tick()` rejects to its own caller.)
+   */
+  onPassError?: (error: Error) => void;
 }
 
 /** What one pass did. */
@@ -45,6 +53,7 @@ export class RefreshScheduler {
   readonly #key: string;
   readonly #batchSize: number;
   readonly #onError: RefreshSchedulerOptions['onError'];
+  readonly #onPassError: RefreshSchedulerOptions['onPassError'];
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SchedulerPassResult> | undefined;
   #started = false;
@@ -53,15 +62,26 @@ export class RefreshScheduler {
     if (!options || typeof options !== 'object' || !options.manager) {
       throw new TypeError('@passport-martech/refresh: RefreshScheduler needs { manager }');
     }
-    const client = options.client ?? options.manager.schedule?.client;
-    if (!client) throw new TypeError('@passport-martech/refresh: RefreshScheduler needs { client }, or a manager constructed with { schedule }');
+    // Without `schedule` the manager's save() records no expiry, so every pass would find nothing:
+    // refused here rather than run silently (a client given to the scheduler alone cannot fix that).
+    const schedule = options.manager.schedule;
+    if (!schedule) {
+      throw new TypeError(
+        '@passport-martech/refresh: RefreshScheduler needs a manager constructed with the `schedule` option ' +
+          '(new TokenManager({ schedule: { client } })): without it save() records no expiries and the scheduler would find nothing to refresh',
+      );
+    }
+    if (options.key !== undefined && options.key !== schedule.key) {
+      throw new TypeError(`@passport-martech/refresh: RefreshScheduler key "${options.key}" differs from the manager's schedule.key "${schedule.key}", where save() records expiries`);
+    }
     this.#manager = options.manager;
-    this.#client = client;
-    this.#key = options.key ?? options.manager.schedule?.key ?? 'refresh:schedule';
+    this.#client = options.client ?? schedule.client;
+    this.#key = schedule.key;
     this.aheadSeconds = check('aheadSeconds', options.aheadSeconds ?? 300, 0);
     this.intervalMs = check('intervalMs', options.intervalMs ?? 30_000, 1);
     this.#batchSize = Math.floor(check('batchSize', options.batchSize ?? 100, 1));
     this.#onError = options.onError;
+    this.#onPassError = options.onPassError;
   }
 
   /** Starts the periodic passes (the first one at once). The timer does not keep the process alive. */
@@ -97,7 +117,7 @@ export class RefreshScheduler {
   #schedule(delay: number): void {
     this.#timer = setTimeout(() => {
       this.tick()
-        .catch(() => undefined)
+        .catch((error: unknown) => this.#reportPass(error))
         .finally(() => {
           if (this.#started) this.#schedule(this.intervalMs);
         });
@@ -109,12 +129,19 @@ export class RefreshScheduler {
     const horizon = Date.now() + this.aheadSeconds * 1000;
     const members = await this.#client.zrangebyscore(this.#key, '-inf', horizon, 'LIMIT', 0, this.#batchSize);
     const result: SchedulerPassResult = { due: members.length, refreshed: 0, dropped: 0, failed: 0 };
+    // Each member settles on its own: one that fails never rejects the pass while others still run.
     await Promise.all(
       members.map(async (member) => {
         const pair = parseStoreKey(member);
         if (!pair) {
-          await this.#client.zrem(this.#key, member);
-          result.dropped++;
+          // Not a store key (written by something else): removed, or reported when that fails.
+          try {
+            await this.#client.zrem(this.#key, member);
+            result.dropped++;
+          } catch (error) {
+            result.failed++;
+            this.#reportPass(error);
+          }
           return;
         }
         try {
@@ -141,6 +168,14 @@ export class RefreshScheduler {
       }),
     );
     return result;
+  }
+
+  #reportPass(error: unknown): void {
+    try {
+      this.#onPassError?.(error instanceof Error ? error : new Error(String(error)));
+    } catch {
+      // reporting must not stop the timer
+    }
   }
 }
 

@@ -78,6 +78,32 @@ test('any other failure goes to the error handler', async () => {
   expect(response.body.error).not.toContain(tokens.refreshToken);
 });
 
+test('a throwing loginPath or onReauthenticate goes to next(err), never an unhandled rejection (review 3.1)', async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    // 'nobody' has no tokens: the answer is decided after getAccessToken settles, inside its handlers.
+    const badPath = await request(app({ loginPath: () => { throw new Error('loginPath bug'); } }))
+      .get('/contacts')
+      .set('x-user', 'nobody')
+      .timeout(3000)
+      .expect(500);
+    expect(badPath.body.error).toBe('loginPath bug');
+    const badHandler = await request(app({ onReauthenticate: () => { throw new Error('onReauthenticate bug'); } }))
+      .get('/contacts')
+      .set('x-user', 'nobody')
+      .timeout(3000)
+      .expect(500);
+    expect(badHandler.body.error).toBe('onReauthenticate bug');
+    // Without a user the answer is decided synchronously: the same error handler.
+    await request(app({ loginPath: () => { throw new Error('loginPath bug'); } })).get('/contacts').timeout(3000).expect(500);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  expect(unhandled).toEqual([]);
+});
+
 test('arguments are checked', () => {
   expect(() => ensureAccessToken(manager, 'hubspot', {} as never)).toThrow(TypeError);
   expect(() => ensureAccessToken(manager, '', { userKey: () => 'x' })).toThrow(TypeError);

@@ -211,12 +211,31 @@ describe('passport-oauth2-refresh compatibility', () => {
     expect(typeof mine.refreshToken).toBe('string');
     expect(mine.results).not.toHaveProperty('refresh_token');
     expect(mine.results).toMatchObject({ expires_in: 1800, token_type: 'bearer' });
+    // Upstream, cloning our strategy's adapter, also passes on the adapter's `tokenSet` (ours keeps it
+    // out of the enumerable keys).
     const keys = (r?: Record<string, unknown>) => Object.keys(r ?? {}).filter((k) => k !== 'tokenSet').sort();
     expect(keys(mine.results)).toEqual(keys(upstreamResult.results));
+    expect(Object.keys(mine.results ?? {})).not.toContain('tokenSet');
     // With params (4-argument form), and the callback's tokens are the live ones.
     const again = await call(ours, name, mine.refreshToken as string, {});
     expect(again.err).toBeNull();
     expect(again.accessToken).not.toBe(mine.accessToken);
+  });
+
+  test.each([
+    ['our strategy', (refresher: TokenRefresher) => refresher.use(hubspotStrategy(sandbox.url))],
+    ['a clone of our strategy\'s adapter (setRefreshOAuth2)', (refresher: TokenRefresher) => refresher.use(hubspotStrategy(sandbox.url), { setRefreshOAuth2: ({ refreshOAuth2 }) => refreshOAuth2 as NonNullable<typeof refreshOAuth2> })],
+  ])('results do not re-expose the refresh token: tokenSet is kept but not enumerable, with %s (review 2.6)', async (_label, register) => {
+    const refresher = register(new AuthTokenRefresh());
+    const { err, refreshToken, results } = await call(refresher, 'hubspot', (await login(sandbox.url)).refreshToken as string);
+    expect(err).toBeNull();
+    expect(refreshToken).toMatch(/^hubspot-rt-/);
+    // What a logger prints of `results`:
+    expect(JSON.stringify(results)).not.toContain(refreshToken);
+    expect(JSON.stringify({ ...results })).not.toContain(refreshToken);
+    expect(Object.keys(results ?? {})).not.toContain('tokenSet');
+    // Still there for code that reads it.
+    expect((results?.tokenSet as TokenSet).refreshToken).toBe(refreshToken);
   });
 
   test('passport-oauth2-refresh mutates params (it adds grant_type); we do not', async () => {
@@ -265,6 +284,16 @@ describe('CommonJS default export of the BUILT package', () => {
     expect(out.second).toMatchObject({ err: null, accessToken: expect.stringMatching(/^hubspot-at-/) });
     expect(out.unregistered).toContain('Strategy was not registered to refresh a token');
   });
+
+  test.each([['the error path (unregistered name)', false], ['the success path', true]])(
+    'a callback that throws is an uncaught exception, as in passport-oauth2-refresh, never an unhandled rejection: %s (review 3.1)',
+    async (_label, success) => {
+      const env: Record<string, string> = { ...process.env, SANDBOX_URL: sandbox.url } as Record<string, string>;
+      if (success) env.REFRESH_TOKEN = (await login(sandbox.url)).refreshToken as string;
+      const { stdout } = await execFileAsync(process.execPath, [join(__dirname, 'fixtures', 'throwing-callback.js')], { env, timeout: 20_000 });
+      expect(JSON.parse(stdout)).toEqual({ uncaughtException: 'callback bug' });
+    },
+  );
 
   test('the built module: require() is the instance; import default and named exports resolve through it', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,6 +1,16 @@
 import type { RunningSandbox } from '@passport-martech/sandbox';
 import type { TokenSet } from '@passport-martech/oauth2';
-import { RedisLock, RedisTokenStore, RefreshScheduler, TokenManager, TokenRefresher, storeKey, type RefreshEvent } from '../src';
+import {
+  MemoryTokenStore,
+  RedisLock,
+  RedisTokenStore,
+  RefreshScheduler,
+  TokenManager,
+  TokenRefresher,
+  storeKey,
+  type RedisClient,
+  type RefreshEvent,
+} from '../src';
 import { startRedis, type RedisServer } from './helpers/redis';
 import { hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
 
@@ -84,8 +94,59 @@ test('tick(): a revoked token is dropped from the schedule and reported; a vanis
   await expect(manager.get('revoked', 'hubspot')).resolves.toBeUndefined();
 });
 
-test('options are checked', () => {
+/** A real ioredis client whose commands named in `failing` reject. */
+function clientFailing(failing: string[]): RedisClient {
+  const client = redis.client();
+  return new Proxy(client, {
+    get(target, property) {
+      if (typeof property === 'string' && failing.includes(property)) return () => Promise.reject(new Error(`${property} failed: connection lost`));
+      const value = Reflect.get(target, property) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  }) as unknown as RedisClient;
+}
+
+test('a malformed member whose removal fails does not reject the pass: the other members are refreshed (review 3.5)', async () => {
+  const events: RefreshEvent[] = [];
+  const { client, manager } = worker('s3:', 'sched3', events);
+  const passErrors: Error[] = [];
+  const scheduler = new RefreshScheduler({ manager, client: clientFailing(['zrem']), aheadSeconds: 300, onPassError: (e) => passErrors.push(e) });
+  const tokens = await login(sandbox.url);
+  await manager.save('due', 'hubspot', { ...tokens, expiresAt: Date.now() + 10_000 });
+  await client.zadd('sched3', Date.now(), 'no-colon-so-not-a-store-key');
+  await expect(scheduler.tick()).resolves.toEqual({ due: 2, refreshed: 1, dropped: 0, failed: 1 });
+  expect(events).toEqual([expect.objectContaining({ userKey: 'due', trigger: 'scheduled' })]);
+  expect(passErrors.map((e) => e.message)).toEqual(['zrem failed: connection lost']);
+});
+
+test('a failed pass is reported through onPassError, and the timer goes on (review 3.5)', async () => {
+  const events: RefreshEvent[] = [];
+  const { manager } = worker('s4:', 'sched4', events);
+  const passErrors: Error[] = [];
+  const scheduler = new RefreshScheduler({ manager, client: clientFailing(['zrangebyscore']), intervalMs: 20, onPassError: (e) => passErrors.push(e) });
+  scheduler.start();
+  const deadline = Date.now() + 3000;
+  while (passErrors.length < 2 && Date.now() < deadline) await sleep(10);
+  await scheduler.stop();
+  expect(passErrors.length).toBeGreaterThanOrEqual(2);
+  expect(passErrors[0].message).toBe('zrangebyscore failed: connection lost');
+});
+
+test('a manager without `schedule` records no expiries: the scheduler refuses it instead of silently doing nothing (issue 5)', () => {
   const manager = new TokenManager({ refresher: new TokenRefresher(), store: new RedisTokenStore({ client: redis.client() }) });
-  expect(() => new RefreshScheduler({ manager })).toThrow(/client/);
-  expect(() => new RefreshScheduler({ manager, client: redis.client(), intervalMs: 0 })).toThrow(TypeError);
+  // As issue 5 writes it: the client given to the scheduler, none to the manager.
+  expect(() => new RefreshScheduler({ manager, client: redis.client(), aheadSeconds: 300, intervalMs: 1000 })).toThrow(TypeError);
+  expect(() => new RefreshScheduler({ manager, client: redis.client() })).toThrow(/the `schedule` option \(new TokenManager\(\{ schedule: \{ client \} \}\)\)/);
+  expect(() => new RefreshScheduler({ manager })).toThrow(/schedule/);
+  // A key other than the one the manager writes would be read in vain too.
+  const scheduled = new TokenManager({ refresher: new TokenRefresher(), store: new MemoryTokenStore(), schedule: { client: redis.client(), key: 'a' } });
+  expect(() => new RefreshScheduler({ manager: scheduled, key: 'b' })).toThrow(/key/);
+  expect(new RefreshScheduler({ manager: scheduled, key: 'a', client: redis.client() }).running).toBe(false);
+});
+
+test('options are checked', () => {
+  const manager = new TokenManager({ refresher: new TokenRefresher(), store: new MemoryTokenStore(), schedule: { client: redis.client() } });
+  expect(() => new RefreshScheduler({} as never)).toThrow(/manager/);
+  expect(() => new RefreshScheduler({ manager, intervalMs: 0 })).toThrow(TypeError);
+  expect(() => new RefreshScheduler({ manager, aheadSeconds: -1 })).toThrow(TypeError);
 });
