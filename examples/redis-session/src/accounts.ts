@@ -30,6 +30,29 @@ export interface Account {
   identities: Partial<Record<ProviderId, LinkedIdentity>>;
 }
 
+/**
+ * The account as the session keeps it (and as `req.user` shows it): who the user is and which providers
+ * are linked, enough for every page but the account page. The profile details and raw identity documents
+ * stay in the store, so that every request's session read stays small.
+ */
+export interface AccountSummary {
+  id: string;
+  createdAt: number;
+  identities: Partial<Record<ProviderId, IdentitySummary>>;
+}
+
+export type IdentitySummary = Pick<LinkedIdentity, 'provider' | 'id' | 'displayName' | 'emails' | 'linkedAt'>;
+
+export function accountSummary(account: Account): AccountSummary {
+  const identities: AccountSummary['identities'] = {};
+  for (const identity of Object.values(account.identities)) {
+    if (!identity) continue;
+    const { provider, id, displayName, emails, linkedAt } = identity;
+    identities[provider] = { provider, id, displayName, emails, linkedAt };
+  }
+  return { id: account.id, createdAt: account.createdAt, identities };
+}
+
 /** The provider identity is already linked to another account. */
 export class LinkConflictError extends Error {
   readonly code = 'LINK_CONFLICT';
@@ -78,7 +101,7 @@ export function identityFromProfile(provider: ProviderId, profile: Profile): Lin
 }
 
 /** A name to greet the user with. */
-export function accountName(account: Account): string {
+export function accountName(account: AccountSummary): string {
   const identities = Object.values(account.identities).sort((a, b) => (a?.linkedAt ?? 0) - (b?.linkedAt ?? 0));
   // A real name first (some providers give only an email as the display name).
   for (const identity of identities) {

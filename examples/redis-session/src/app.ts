@@ -2,7 +2,6 @@
  * createApp(config): the Express app and a close function. No listening here (see server.ts), so tests
  * drive it with supertest and several instances can share one Redis.
  */
-import { RedisStore } from 'connect-redis';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import session, { MemoryStore, type Store } from 'express-session';
 import helmet from 'helmet';
@@ -11,7 +10,7 @@ import passport from 'passport';
 import type { Logger } from 'pino';
 import type { Profile, TokenParams } from '@passport-martech/oauth2';
 import { MemoryTokenStore, RedisLock, RedisTokenStore, TokenManager, TokenRefresher, type TokenStore } from '@passport-martech/refresh';
-import { identityFromProfile, MemoryAccountStore, RedisAccountStore, type Account, type AccountStore } from './accounts';
+import { accountSummary, identityFromProfile, MemoryAccountStore, RedisAccountStore, type Account, type AccountStore, type AccountSummary } from './accounts';
 import { isProviderId, PROVIDER_IDS, PROVIDER_INFO, type AppConfig, type ProviderId, parseEncryptionKey } from './config';
 import { errorView, HttpError, notFound, UNAVAILABLE, type ErrorView } from './errors';
 import { SCRIPT, STYLESHEET } from './html';
@@ -20,6 +19,7 @@ import { accountPage, errorPage, homePage, logoutPage, type ApiResult, type Site
 import { createStrategy, sampleApiUrl, TOKEN_REJECTED, type Verify } from './providers';
 import { closeRedis, createRedisClient, waitForRedis } from './redis';
 import { csrfToken, safeReturnTo, validCsrf } from './security';
+import { ThrottledTouchRedisStore } from './session-store';
 
 export const SESSION_COOKIE = 'sid';
 export const SESSION_PREFIX = 'sess:';
@@ -46,16 +46,24 @@ export interface AppHandle {
   redis?: Redis;
 }
 
-/** What passport keeps in the session: the account id only. */
-interface SessionUser {
-  id: string;
+/**
+ * The signed-in account as `req.user`: the summary passport keeps in the session (serializeUser), written
+ * at login and whenever this session links or disconnects a provider. Reading it costs no Redis command
+ * beyond the session's own GET. Pages that show or change the account read the account itself
+ * (requireAccount): another session of the same account may have changed it since.
+ */
+function currentAccount(req: Request): AccountSummary | undefined {
+  return req.user as AccountSummary | undefined;
 }
 
-type PassportUser = Account;
+function isAccountSummary(value: unknown): value is AccountSummary {
+  const v = value as Partial<AccountSummary> | null;
+  return typeof v === 'object' && v !== null && typeof v.id === 'string' && typeof v.identities === 'object' && v.identities !== null;
+}
 
-/** The signed-in account, put on `req.user` by passport's deserializeUser. */
-function currentAccount(req: Request): Account | undefined {
-  return req.user as PassportUser | undefined;
+/** passport's part of the session: `passport.user` holds what serializeUser returned. */
+function passportSession(req: Request): { user?: unknown } | undefined {
+  return (req.session as { passport?: { user?: unknown } } | undefined)?.passport;
 }
 
 function param(req: Request, name: string): string {
@@ -85,7 +93,13 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       commandTimeoutMs: config.redisCommandTimeoutMs,
       logger,
     });
-    sessionStore = new RedisStore({ client: redis, prefix: SESSION_PREFIX, ttl: config.sessionTtlSeconds });
+    // EXPIRE at most once per SESSION_TOUCH_SECONDS per session, not after every request (session-store.ts).
+    sessionStore = new ThrottledTouchRedisStore({
+      client: redis,
+      prefix: SESSION_PREFIX,
+      ttl: config.sessionTtlSeconds,
+      touchIntervalMs: config.sessionTouchSeconds * 1000,
+    });
     accounts = new RedisAccountStore(redis, ACCOUNT_PREFIX);
     tokenStore = new RedisTokenStore({
       client: redis,
@@ -114,7 +128,10 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     (provider: ProviderId): Verify =>
     async (req, _accessToken, _refreshToken, params, profile, _done) => {
       const identity = identityFromProfile(provider, profile as Profile);
-      const signedIn = currentAccount(req);
+      // The account as stored, not the session's summary: another session may have changed it, or
+      // linked its only identity elsewhere (then it is gone and this is a new sign-in).
+      const signedInId = currentAccount(req)?.id;
+      const signedIn = signedInId === undefined ? undefined : await accounts.get(signedInId);
       let accountId: string;
       if (signedIn) {
         // Linking: a signed-in user adds this provider to the same account. Another user of the same
@@ -129,8 +146,9 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       // A one-provider account whose provider was just linked here is gone: so are its old tokens.
       if (absorbed) await tokens.delete(absorbed, provider);
       await tokens.save(accountId, provider, (params as TokenParams).tokenSet);
-      const user: SessionUser = { id: accountId };
-      return user as unknown as Express.User;
+      const account = await accounts.get(accountId);
+      if (!account) throw new Error('The account was removed while signing in');
+      return account as unknown as Express.User;
     };
 
   const configured: ProviderId[] = [];
@@ -144,14 +162,20 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   }
   const site: SiteInfo = { configured, sandboxUrl: config.sandboxUrl, storage: memory ? 'memory' : 'redis', tokensEncrypted: !memory && encryptionKey !== undefined };
 
-  auth.serializeUser((user, done) => done(null, (user as unknown as SessionUser).id));
-  auth.deserializeUser((id: unknown, done: (err: unknown, user?: Express.User | false) => void) => {
-    if (typeof id !== 'string') return done(null, false);
-    accounts.get(id).then(
-      (account) => done(null, (account as unknown as Express.User) ?? false),
-      (err: unknown) => done(err),
-    );
+  // The session keeps the account's summary, so that a request needs no account read (see currentAccount).
+  auth.serializeUser((user, done) => done(null, accountSummary(user as unknown as Account)));
+  auth.deserializeUser((stored: unknown, done: (err: unknown, user?: Express.User | false) => void) => {
+    // Anything else (an older session's bare account id) signs the session out: passport drops it.
+    done(null, isAccountSummary(stored) ? (stored as unknown as Express.User) : false);
   });
+
+  /** Puts the account's current summary in the session; express-session writes it only if it changed. */
+  function rememberAccount(req: Request, account: Account): void {
+    const summary = accountSummary(account);
+    const data = passportSession(req);
+    if (data) data.user = summary;
+    req.user = summary as unknown as Express.User;
+  }
 
   // --- the app ---
   const app = express();
@@ -204,11 +228,13 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       cookie: { httpOnly: true, sameSite: 'lax', secure: https, maxAge: config.sessionTtlSeconds * 1000, path: '/' },
     }),
   );
-  app.use(auth.initialize());
+  // No auth.initialize(): passport.session() is an authenticate middleware, which puts req.login,
+  // req.logout and req.isAuthenticated on the request itself (passport >= 0.5.1), and every route that
+  // uses passport runs after it; initialize() would only set them a second time, per request.
   app.use(auth.session());
   app.use((_req, res, next) => {
     // Pages carry personal data and CSRF tokens: never cache them.
-    res.set('Cache-Control', 'no-store');
+    res.setHeader('Cache-Control', 'no-store');
     next();
   });
 
@@ -238,10 +264,27 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       actions: [{ href: currentAccount(req) ? '/account' : '/', label: 'Reload' }],
     });
   };
-  const requireAccount: RequestHandler = (req, res, next) => {
-    if (currentAccount(req)) return next();
-    res.redirect(303, '/');
+  /**
+   * Signed-in pages that show or change the account read it from the store (res.locals.account): the
+   * session's summary may be behind a change made in another session of the same account, and an account
+   * whose only identity was linked elsewhere is gone (that session is then signed out). The summary is
+   * brought up to date on the way.
+   */
+  const requireAccount: RequestHandler = async (req, res, next) => {
+    const summary = currentAccount(req);
+    const account = summary ? await accounts.get(summary.id) : undefined;
+    if (!account) {
+      if (summary) {
+        delete passportSession(req)?.user;
+        req.user = undefined;
+      }
+      return res.redirect(303, '/');
+    }
+    rememberAccount(req, account);
+    res.locals.account = account;
+    next();
   };
+  const storedAccount = (res: Response): Account => res.locals.account as Account;
   const configuredProvider = (req: Request): ProviderId => {
     const id = param(req, 'provider');
     if (!isProviderId(id)) throw notFound(`There is no provider called "${id}" here.`);
@@ -310,13 +353,13 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   }
 
   app.get('/account', requireAccount, async (req, res) => {
-    const who = viewer(req) as Viewer;
+    const who = { account: storedAccount(res), csrfToken: csrfToken(req) };
     res.type('html').send(accountPage(site, who, await tokenViews(who.account)));
   });
 
   app.post('/account/:provider/api', form, requireAccount, requireCsrf, async (req, res) => {
     const id = configuredProvider(req);
-    const who = viewer(req) as Viewer;
+    const who = { account: storedAccount(res), csrfToken: csrfToken(req) };
     if (!who.account.identities[id]) throw notFound(`${PROVIDER_INFO[id].name} is not linked to your account.`);
     const url = sampleApiUrl(id, config.providers[id]!);
     let result: ApiResult;
@@ -336,7 +379,7 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
 
   app.post('/account/:provider/disconnect', form, requireAccount, requireCsrf, async (req, res) => {
     const id = configuredProvider(req);
-    const account = currentAccount(req) as Account;
+    const account = storedAccount(res);
     const linked = PROVIDER_IDS.filter((p) => account.identities[p]);
     if (linked.includes(id) && linked.length === 1) {
       throw new HttpError({
@@ -348,6 +391,9 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     }
     await tokens.delete(account.id, id);
     await accounts.unlink(account.id, id);
+    // The session's summary follows (saved before the redirect is sent), on every instance.
+    const updated = await accounts.get(account.id);
+    if (updated) rememberAccount(req, updated);
     res.redirect(303, '/account');
   });
 

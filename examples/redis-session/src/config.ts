@@ -44,6 +44,8 @@ export interface AppConfig {
   baseUrl: string;
   sessionSecret: string;
   sessionTtlSeconds: number;
+  /** A session's expiry in Redis is pushed at most this often per instance (0 = on every request). */
+  sessionTouchSeconds: number;
   /** `redis://` / `rediss://` URL, or `memory` for in-process stores (one process, development only). */
   redisUrl: string;
   redisConnectTimeoutMs: number;
@@ -91,6 +93,10 @@ export const ENV_VARS: { name: string; description: string }[] = [
   { name: 'BASE_URL', description: 'Public origin of the app (default http://localhost:<PORT>); https turns on secure cookies and trust proxy.' },
   { name: 'SESSION_SECRET', description: 'Secret that signs the session cookie, 32+ characters. Required outside demo mode.' },
   { name: 'SESSION_TTL_SECONDS', description: 'Session lifetime in Redis and of the cookie (default 86400).' },
+  {
+    name: 'SESSION_TOUCH_SECONDS',
+    description: "Refresh an unchanged session's expiry in Redis at most this often, per instance (default 60, or SESSION_TTL_SECONDS / 10 if less; at most SESSION_TTL_SECONDS / 2; 0 = on every request).",
+  },
   { name: 'REDIS_URL', description: 'redis:// or rediss:// URL for sessions, accounts and tokens (default redis://127.0.0.1:6379); `memory` = in-process stores.' },
   { name: 'REDIS_CONNECT_TIMEOUT_MS', description: 'Give up a Redis connection attempt after this long (default 1000).' },
   { name: 'REDIS_COMMAND_TIMEOUT_MS', description: 'Fail a Redis command after this long (default 800), so a hung Redis gives 503, not a hang.' },
@@ -275,6 +281,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     r.problems.push(`SESSION_SECRET must be at least 32 characters (got ${sessionSecret.length})`);
   }
   const sessionTtlSeconds = r.integer('SESSION_TTL_SECONDS', 86400, 60, 365 * 86400);
+  // An idle session expires between TTL - touch and TTL after its last request: keep the touch small.
+  const touchDefault = Math.min(60, Math.floor(sessionTtlSeconds / 10));
+  let sessionTouchSeconds = r.integer('SESSION_TOUCH_SECONDS', touchDefault, 0, 365 * 86400);
+  if (sessionTouchSeconds > sessionTtlSeconds / 2) {
+    r.problem('SESSION_TOUCH_SECONDS', `must be at most half of SESSION_TTL_SECONDS, here ${Math.floor(sessionTtlSeconds / 2)}`, String(sessionTouchSeconds));
+    sessionTouchSeconds = touchDefault;
+  }
 
   let redisUrl = r.get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
   if (redisUrl !== 'memory') redisUrl = r.url('REDIS_URL', { protocols: ['redis:', 'rediss:'] }) ?? redisUrl;
@@ -312,6 +325,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     baseUrl: baseUrl as string,
     sessionSecret: sessionSecret as string,
     sessionTtlSeconds,
+    sessionTouchSeconds,
     redisUrl,
     redisConnectTimeoutMs,
     redisCommandTimeoutMs,

@@ -1,12 +1,13 @@
 /** The pages. Everything dynamic goes through `html`, which escapes it. */
-import type { Account, LinkedIdentity } from './accounts';
+import type { Account, AccountSummary, LinkedIdentity } from './accounts';
 import { accountName } from './accounts';
 import { enablingVariables, PROVIDER_IDS, PROVIDER_INFO, type ProviderId } from './config';
 import { html, layout, type SafeHtml } from './html';
 import { SAMPLE_API } from './providers';
 
-export interface Viewer {
-  account: Account;
+/** The signed-in user: the session's summary of the account, or (account page) the account as stored. */
+export interface Viewer<A extends AccountSummary = AccountSummary> {
+  account: A;
   csrfToken: string;
 }
 
@@ -79,7 +80,7 @@ function tokenRows(site: SiteInfo, token: TokenView | undefined): SafeHtml {
     ${token.scope?.length ? html`<dt>Scopes</dt><dd>${token.scope.join(' ')}</dd>` : ''}`;
 }
 
-function identityCard(site: SiteInfo, identity: LinkedIdentity, token: TokenView | undefined, viewer: Viewer, canDisconnect: boolean): SafeHtml {
+function identityCard(site: SiteInfo, identity: LinkedIdentity, token: TokenView | undefined, viewer: Viewer<Account>, canDisconnect: boolean): SafeHtml {
   const id = identity.provider;
   const details = Object.entries(identity.details);
   return html`<section class="card" id="provider-${id}">
@@ -107,7 +108,7 @@ function identityCard(site: SiteInfo, identity: LinkedIdentity, token: TokenView
 </section>`;
 }
 
-export function accountPage(site: SiteInfo, viewer: Viewer, tokens: Partial<Record<ProviderId, TokenView>>, result?: ApiResult): string {
+export function accountPage(site: SiteInfo, viewer: Viewer<Account>, tokens: Partial<Record<ProviderId, TokenView>>, result?: ApiResult): string {
   const { account } = viewer;
   const linked = PROVIDER_IDS.filter((id) => account.identities[id]);
   const unlinked = site.configured.filter((id) => !account.identities[id]);

@@ -79,5 +79,10 @@ export function isRedisUnavailable(err: unknown): boolean {
   const { name, code, message } = err as { name?: unknown; code?: unknown; message?: unknown };
   if (name === 'MaxRetriesPerRequestError') return true;
   if (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code)) return true;
-  return typeof message === 'string' && /enableOfflineQueue|Connection is closed|Command timed out|Stream isn't writeable|LOADING|connect ETIMEDOUT/i.test(message);
+  // Error replies that mean "this Redis cannot serve right now" (out of memory, a replica after failover,
+  // a failed snapshot, ...) are an outage to the user too: 503, not 500.
+  return (
+    typeof message === 'string' &&
+    /enableOfflineQueue|Connection is closed|Command timed out|Command aborted|Stream isn't writeable|LOADING|connect ETIMEDOUT|^(OOM|READONLY|MISCONF|NOREPLICAS|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/i.test(message)
+  );
 }

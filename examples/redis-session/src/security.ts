@@ -48,5 +48,9 @@ export function safeReturnTo(value: unknown): string | undefined {
     return undefined;
   }
   if (url.origin !== ORIGIN) return undefined;
-  return `${url.pathname}${url.search}${url.hash}`;
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  // Dot segments can normalise `/.//evil.example` or `/a/..//evil.example` into `//evil.example`, which a
+  // browser reads as another host: check the result as strictly as the input.
+  if (!path.startsWith('/') || path.startsWith('//') || path.includes('\\')) return undefined;
+  return path;
 }

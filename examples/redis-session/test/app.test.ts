@@ -132,6 +132,42 @@ describe('sessions', () => {
     expect(await peek.keys('sess:*')).toHaveLength(1);
   });
 
+  test('page views refresh the session TTL at most once per SESSION_TOUCH_SECONDS; the TTL is full after each refresh', async () => {
+    const touchy = await appFor(testConfig(sandbox, redis.url, { SESSION_TTL_SECONDS: '60', SESSION_TOUCH_SECONDS: '1' }), { logLevel: 'silent' });
+    try {
+      const agent = request.agent(touchy.app);
+      const { sid } = await login(agent, 'hubspot');
+      const expires = async () => Number(/cmdstat_expire:calls=(\d+)/.exec(await peek.info('commandstats'))?.[1] ?? 0);
+      const before = await expires();
+      // The login saved the session (SET with its TTL): page views right after it need no EXPIRE.
+      for (let i = 0; i < 3; i++) expect((await agent.get('/')).status).toBe(200);
+      expect(await expires()).toBe(before);
+
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(await peek.pttl(`sess:${sid}`)).toBeLessThan(59_000);
+      for (let i = 0; i < 3; i++) expect((await agent.get('/')).status).toBe(200);
+      expect(await expires()).toBe(before + 1);
+      expect(await peek.pttl(`sess:${sid}`)).toBeGreaterThan(59_000);
+    } finally {
+      await touchy.close();
+    }
+  });
+
+  test('the session keeps a summary of the account (no raw profile), so a page needs no account read', async () => {
+    const agent = request.agent(app.app);
+    const { sid } = await login(agent, 'hubspot');
+    const stored = JSON.parse((await peek.get(`sess:${sid}`)) as string) as { passport: { user: { id: string; identities: Record<string, object> } } };
+    expect(Object.keys(stored.passport.user.identities)).toEqual(['hubspot']);
+    expect(stored.passport.user.identities.hubspot).toMatchObject({ provider: 'hubspot', emails: ['demo+hubspot@example.com'] });
+    expect(stored.passport.user.identities.hubspot).not.toHaveProperty('raw');
+    const hgetall = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await peek.info('commandstats'))?.[1] ?? 0);
+    const before = await hgetall();
+    const home = await agent.get('/');
+    expect(home.text).toContain('You are signed in as');
+    expect(home.text).toContain('Linked to your account');
+    expect(await hgetall()).toBe(before);
+  });
+
   test('cookie flags: HttpOnly, SameSite=Lax, not Secure on http', async () => {
     const res = await request(app.app).get('/auth/hubspot');
     const cookie = String(res.headers['set-cookie']);
@@ -194,6 +230,23 @@ describe('linking', () => {
     expect(await peek.keys('app:account:*')).toHaveLength(1);
     expect(await peek.keys('tokens:*')).toHaveLength(2);
     expect((await a.get('/account')).status).toBe(303); // account 1 no longer exists
+    // ... and that session is signed out (its summary named account 1).
+    expect((await a.get('/')).text).not.toContain('You are signed in');
+  });
+
+  test('another session of the same account sees a link made elsewhere on its account page, then everywhere', async () => {
+    const first = request.agent(app.app);
+    await login(first, 'hubspot');
+    const second = request.agent(app.app);
+    await login(second, 'hubspot'); // the same HubSpot user: the same account, another browser
+    await login(first, 'marketo');
+    // The other session's summary is from before the link: pages other than the account page show that.
+    expect((await second.get('/')).text).toContain('Link Marketo');
+    // The account page reads the account itself...
+    expect((await second.get('/account')).text).toContain('id="provider-marketo"');
+    // ... and brings that session's summary up to date for the other pages.
+    expect((await second.get('/')).text).not.toContain('Sign in with Marketo');
+    expect((await second.get('/')).text).not.toContain('Link Marketo');
   });
 
   test('an identity linked to another account with other providers is refused with 409', async () => {
@@ -305,7 +358,7 @@ describe('logout and CSRF', () => {
 });
 
 describe('returnTo', () => {
-  test.each(['//evil.example', 'https://evil.example', '/\\evil.example', '\\\\evil.example', 'http:evil.example', '/\n/evil.example', ' //evil.example', '/\t/evil.example', 'javascript:alert(1)'])(
+  test.each(['//evil.example', 'https://evil.example', '/\\evil.example', '\\\\evil.example', 'http:evil.example', '/\n/evil.example', ' //evil.example', '/\t/evil.example', 'javascript:alert(1)', '/.//evil.example', '/a/..//evil.example', '/%2e//evil.example'])(
     'refuses %j',
     async (returnTo) => {
       const res = await request(app.app).get(`/auth/hubspot?returnTo=${encodeURIComponent(returnTo)}`);
@@ -409,5 +462,17 @@ describe('logging', () => {
       expect(logs).not.toContain(tokens?.accessToken);
       expect(logs).not.toContain(tokens?.refreshToken);
     }
+
+    // The request lines: masked, not dropped.
+    type Line = { msg?: string; req?: { method: string; url: string; headers: Record<string, string> }; res?: { statusCode: number; headers: Record<string, string> } };
+    const lines = app.logs.map((l) => JSON.parse(l) as Line).filter((l) => l.msg === 'request completed');
+    const accountLine = lines.find((l) => l.req?.url === '/account');
+    expect(accountLine?.req).toMatchObject({ method: 'GET', headers: { cookie: '[Redacted]' } });
+    expect(accountLine?.res?.statusCode).toBe(200);
+    const redirect = lines.find((l) => l.req?.url === '/auth/hubspot');
+    expect(redirect?.res?.headers['set-cookie']).toBe('[Redacted]');
+    expect(redirect?.res?.headers.location).toContain('state=%5BRedacted%5D');
+    const apiLine = lines.find((l) => l.req?.headers.authorization !== undefined);
+    expect(apiLine?.req?.headers.authorization).toBe('[Redacted]');
   });
 });

@@ -70,6 +70,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PORT: 'x' })).toThrow(/Invalid configuration:\n {2}- PORT must be/);
   });
 
+  test('SESSION_TOUCH_SECONDS: 60 by default, a tenth of a short TTL, at most half the TTL', () => {
+    expect(loadConfig({ SESSION_SECRET: SECRET }).sessionTouchSeconds).toBe(60);
+    expect(loadConfig({ SESSION_SECRET: SECRET, SESSION_TTL_SECONDS: '300' }).sessionTouchSeconds).toBe(30);
+    expect(loadConfig({ SESSION_SECRET: SECRET, SESSION_TOUCH_SECONDS: '0' }).sessionTouchSeconds).toBe(0);
+    expect(problems({ SESSION_SECRET: SECRET, SESSION_TTL_SECONDS: '600', SESSION_TOUCH_SECONDS: '301' })).toEqual([
+      'SESSION_TOUCH_SECONDS must be at most half of SESSION_TTL_SECONDS, here 300 (got "301")',
+    ]);
+  });
+
   test('BASE_URL must be an origin; https turns on trust proxy', () => {
     expect(problems({ SESSION_SECRET: SECRET, BASE_URL: 'https://app.example.com/path' })).toEqual([expect.stringMatching(/^BASE_URL must be an origin only/)]);
     const config = loadConfig({ SESSION_SECRET: SECRET, BASE_URL: 'https://app.example.com/' });
@@ -108,7 +117,7 @@ describe('safeReturnTo', () => {
     ['/%2F%2Fevil.example', '/%2F%2Fevil.example'],
   ])('accepts %j', (value, expected) => expect(safeReturnTo(value)).toBe(expected));
 
-  test.each(['//evil.example', '///evil.example', '/\\evil.example', '\\/evil.example', 'https://evil.example', 'evil.example', '', ' /x', '/\r\n/evil', 'javascript:alert(1)', '/x\u0000'])(
+  test.each(['//evil.example', '///evil.example', '/\\evil.example', '\\/evil.example', 'https://evil.example', 'evil.example', '', ' /x', '/\r\n/evil', 'javascript:alert(1)', '/x\u0000', '/.//evil.example', '/a/..//evil.example', '/%2e//evil.example'])(
     'refuses %j',
     (value) => expect(safeReturnTo(value)).toBeUndefined(),
   );

@@ -33,6 +33,24 @@ test('login on A, /account on B', async () => {
   expect(onB.text).toContain('demo+hubspot@example.com');
 });
 
+test('linking on A shows on B, disconnecting on B shows on A (the account summary lives in the Redis session)', async () => {
+  const agentA = request.agent(a.app);
+  const { cookie } = await login(agentA, 'hubspot');
+  const linked = await login(agentA, 'marketo'); // linking regenerates the session: a new cookie
+  const sid = `sid=${linked.cookie}`;
+  expect(linked.cookie).not.toBe(cookie);
+  const homeB = await request(b.app).get('/').set('Cookie', sid);
+  expect(homeB.text).toContain('You are signed in as');
+  expect(homeB.text).not.toContain('Link Marketo');
+  const accountB = await request(b.app).get('/account').set('Cookie', sid);
+  expect(accountB.text).toContain('id="provider-marketo"');
+
+  const out = await request(b.app).post('/account/marketo/disconnect').set('Cookie', sid).type('form').send({ _csrf: csrfFrom(accountB.text) });
+  expect(out.status).toBe(303);
+  expect((await request(a.app).get('/').set('Cookie', sid)).text).toContain('Link Marketo');
+  expect((await request(a.app).get('/account').set('Cookie', sid)).text).not.toContain('id="provider-marketo"');
+});
+
 test('a login started on A finishes on B (state lives in the Redis session)', async () => {
   const agentA = request.agent(a.app);
   const start = await agentA.get('/auth/ontraport');
