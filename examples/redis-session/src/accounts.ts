@@ -71,9 +71,11 @@ export interface AccountStore {
   /**
    * Links (or updates) an identity on the account. When another account holds the identity and has no
    * other identity, that account is absorbed (deleted; its id returned) — its only credential is the one
-   * the user just proved. When it has others: LinkConflictError.
+   * the user just proved. When it has others: LinkConflictError, and nothing changes.
+   * `replaces`: the provider user id linked here before (another user of the same provider); its pointer is
+   * dropped only once the new identity is linked, so a conflict leaves the old link in place.
    */
-  link(accountId: string, identity: LinkedIdentity): Promise<{ absorbed?: string }>;
+  link(accountId: string, identity: LinkedIdentity, replaces?: string): Promise<{ absorbed?: string }>;
   unlink(accountId: string, provider: ProviderId): Promise<void>;
 }
 
@@ -123,7 +125,8 @@ function newAccountId(): string {
 /**
  * Link atomically. KEYS[1] identity key, KEYS[2] account key. When the identity belongs to another
  * existing account: refuse (0) if that account has other identities, else delete it and return its id.
- * Then point the identity at this account and store it in the account's hash (1, or the absorbed id).
+ * Then drop KEYS[3] (the identity it replaces, when it still points here), point the identity at this
+ * account and store it in the account's hash (1, or the absorbed id).
  * (It reads the other account's key by name, so it expects a single Redis, not a cluster.)
  */
 const LINK = `
@@ -139,6 +142,7 @@ if owner and owner ~= ARGV[1] then
     result = owner
   end
 end
+if KEYS[3] ~= KEYS[1] and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 return result`;
@@ -190,12 +194,14 @@ export class RedisAccountStore implements AccountStore {
     return account;
   }
 
-  async link(accountId: string, identity: LinkedIdentity): Promise<{ absorbed?: string }> {
+  async link(accountId: string, identity: LinkedIdentity, replaces?: string): Promise<{ absorbed?: string }> {
+    const identityKey = this.identityKey(identity.provider, identity.id);
     const linked = await this.client.eval(
       LINK,
-      2,
-      this.identityKey(identity.provider, identity.id),
+      3,
+      identityKey,
       this.accountKey(accountId),
+      replaces === undefined ? identityKey : this.identityKey(identity.provider, replaces),
       accountId,
       `identity:${identity.provider}`,
       JSON.stringify(identity),
@@ -245,7 +251,7 @@ export class MemoryAccountStore implements AccountStore {
     return structuredClone(account);
   }
 
-  async link(accountId: string, identity: LinkedIdentity): Promise<{ absorbed?: string }> {
+  async link(accountId: string, identity: LinkedIdentity, replaces?: string): Promise<{ absorbed?: string }> {
     const key = `${identity.provider}:${identity.id}`;
     const account = this.accounts.get(accountId);
     if (!account) throw new Error('account not found');
@@ -257,6 +263,8 @@ export class MemoryAccountStore implements AccountStore {
       this.accounts.delete(other.id);
       absorbed = other.id;
     }
+    const old = replaces === undefined ? undefined : `${identity.provider}:${replaces}`;
+    if (old !== undefined && old !== key && this.owners.get(old) === accountId) this.owners.delete(old);
     this.owners.set(key, accountId);
     account.identities[identity.provider] = structuredClone(identity);
     return absorbed ? { absorbed } : {};

@@ -14,7 +14,7 @@ import { accountSummary, identityFromProfile, MemoryAccountStore, RedisAccountSt
 import { isProviderId, PROVIDER_IDS, PROVIDER_INFO, type AppConfig, type ProviderId, parseEncryptionKey } from './config';
 import { errorView, HttpError, notFound, UNAVAILABLE, type ErrorView } from './errors';
 import { SCRIPT, STYLESHEET } from './html';
-import { createLogger, requestLogger } from './logging';
+import { createLogger, requestLogger, serializeError } from './logging';
 import { accountPage, errorPage, homePage, logoutPage, type ApiResult, type SiteInfo, type TokenView, type Viewer } from './pages';
 import { createStrategy, sampleApiUrl, TOKEN_REJECTED, type Verify } from './providers';
 import { closeRedis, createRedisClient, waitForRedis } from './redis';
@@ -109,6 +109,11 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     });
   }
   const healthy = () => memory || redis?.status === 'ready';
+  if (!memory && !encryptionKey) {
+    logger.warn(
+      'TOKEN_ENCRYPTION_KEY is not set: provider tokens (refresh tokens included) are stored in Redis unencrypted. Set it to 32 random bytes (e.g. `openssl rand -hex 32`).',
+    );
+  }
 
   // --- passport: one instance per app (several apps may live in one process) ---
   const auth = new passport.Passport();
@@ -118,6 +123,9 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     store: tokenStore,
     lock: redis ? new RedisLock({ client: redis }) : undefined,
     isTokenRejected: TOKEN_REJECTED,
+    // A request waiting for another process's refresh gives up (503 "Busy, try again") after about one
+    // provider timeout, instead of the derived default of ~40 s (3 attempts + the lock's ttl).
+    lockWaitMs: Math.max(1000, ...PROVIDER_IDS.map((id) => config.providers[id]?.timeoutMs ?? 0)) + 1000,
     onRefresh: (e) => logger.info({ provider: e.provider, attempt: e.attempt, trigger: e.trigger, rotated: e.rotated }, 'access token refreshed'),
     onError: (e) => logger.warn({ provider: e.provider, code: (e.error as { code?: string }).code }, 'token refresh failed'),
   });
@@ -133,16 +141,23 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       const signedInId = currentAccount(req)?.id;
       const signedIn = signedInId === undefined ? undefined : await accounts.get(signedInId);
       let accountId: string;
+      let replaces: string | undefined;
       if (signedIn) {
-        // Linking: a signed-in user adds this provider to the same account. Another user of the same
-        // provider replaces the one linked before.
-        accountId = signedIn.id;
+        // Linking: a signed-in user adds this provider to the same account, but only when this session
+        // asked for it with the Link button (POST /link/:provider, CSRF-checked): a cross-site GET of
+        // /auth/:provider must not link whoever is signed in at the provider (login CSRF). Without that
+        // intent, only the identity already linked here is accepted (a plain re-login).
+        const intended = takeLinkIntent(req, provider);
         const previous = signedIn.identities[provider];
-        if (previous && previous.id !== identity.id) await accounts.unlink(accountId, provider);
+        if (!intended && previous?.id !== identity.id) throw linkNotConfirmed(provider);
+        accountId = signedIn.id;
+        // Another user of the same provider replaces the one linked before, inside link(): the old
+        // identity stays linked when the new one cannot be (LinkConflictError).
+        if (previous && previous.id !== identity.id) replaces = previous.id;
       } else {
         accountId = (await accounts.findByIdentity(provider, identity.id)) ?? (await accounts.create()).id;
       }
-      const { absorbed } = await accounts.link(accountId, identity);
+      const { absorbed } = await accounts.link(accountId, identity, replaces);
       // A one-provider account whose provider was just linked here is gone: so are its old tokens.
       if (absorbed) await tokens.delete(absorbed, provider);
       await tokens.save(accountId, provider, (params as TokenParams).tokenSet);
@@ -152,10 +167,13 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     };
 
   const configured: ProviderId[] = [];
+  /** Where the Link/Reconnect forms end up (POST /link redirects to the provider): CSP form-action. */
+  const authorizationOrigins = new Set<string>();
   for (const id of PROVIDER_IDS) {
     const settings = config.providers[id];
     if (!settings) continue;
     const strategy = createStrategy(id, settings, config.baseUrl, verifyFor(id));
+    authorizationOrigins.add(new URL(strategy.provider.authorizationURL).origin);
     auth.use(id, strategy);
     refresher.use(id, strategy);
     configured.push(id);
@@ -183,7 +201,13 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   app.set('trust proxy', config.trustProxy);
   app.use(
     helmet({
-      contentSecurityPolicy: { directives: { 'upgrade-insecure-requests': https ? [] : null } },
+      contentSecurityPolicy: {
+        directives: {
+          'upgrade-insecure-requests': https ? [] : null,
+          // Browsers apply form-action to the redirects after a form too: Link/Reconnect go on to the provider.
+          'form-action': ["'self'", ...authorizationOrigins],
+        },
+      },
       strictTransportSecurity: https,
     }),
   );
@@ -300,6 +324,8 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
 
   app.get('/auth/:provider', (req, res, next) => {
     const id = configuredProvider(req);
+    // Signed in: this is linking, which only the Link button (a CSRF-checked POST) may start.
+    if (currentAccount(req) && !hasLinkIntent(req, id)) throw linkNotConfirmed(id);
     const requested = req.query.returnTo;
     let returnTo = '/account';
     if (requested !== undefined) {
@@ -339,6 +365,14 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       req.logIn(user, (loginErr) => (loginErr ? next(loginErr) : res.redirect(303, returnTo)));
     };
     auth.authenticate(id, callback)(req, res, next);
+  });
+
+  // Link / Reconnect: a form with the CSRF token, so another site cannot start a link. Records a one-time
+  // intent in the session (checked and consumed by the verify callback), then starts the login.
+  app.post('/link/:provider', form, requireAccount, requireCsrf, (req, res) => {
+    const id = configuredProvider(req);
+    req.session.linkIntent = { provider: id, expiresAt: Date.now() + LINK_INTENT_MS };
+    res.redirect(303, `/auth/${id}?returnTo=%2Faccount`);
   });
 
   async function tokenViews(account: Account): Promise<Partial<Record<ProviderId, TokenView>>> {
@@ -425,9 +459,10 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     if (res.headersSent) return next(err);
     const provider = (err as { provider?: unknown } | null)?.provider;
     const view = errorView(err, typeof provider === 'string' ? provider : undefined, !healthy());
-    if (view.status >= 500 && view.status !== 503) req.log?.error({ err }, 'request failed');
-    else if (view.status === 503) req.log?.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message } }, 'service unavailable');
-    else if (!(err instanceof HttpError)) req.log?.warn({ err: { name: (err as Error)?.name, code: (err as { code?: string })?.code } }, 'request refused');
+    // Only name, code, message and status (serializeError): never `err.command.args` of a Redis reply error.
+    if (view.status >= 500 && view.status !== 503) req.log?.error({ err: serializeError(err) }, 'request failed');
+    else if (view.status === 503) req.log?.warn({ err: serializeError(err) }, 'service unavailable');
+    else if (!(err instanceof HttpError)) req.log?.warn({ err: serializeError(err) }, 'request refused');
     sendError(req, res, view);
   });
 
@@ -442,6 +477,38 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     ready: (timeoutMs = 5000) => (redis ? waitForRedis(redis, timeoutMs) : Promise.resolve()),
     close: () => (closing ??= redis ? closeRedis(redis) : Promise.resolve()),
   };
+}
+
+/** How long the Link button's intent stays valid: enough to sign in at the provider. */
+export const LINK_INTENT_MS = 5 * 60_000;
+
+declare module 'express-session' {
+  interface SessionData {
+    /** Set by POST /link/:provider: this session asked to link `provider` (until `expiresAt`). */
+    linkIntent?: { provider: string; expiresAt: number };
+  }
+}
+
+function hasLinkIntent(req: Request, provider: ProviderId): boolean {
+  const intent = req.session?.linkIntent;
+  return intent !== undefined && intent.provider === provider && intent.expiresAt > Date.now();
+}
+
+/** True when the session holds a live intent to link `provider`; the intent is used up either way. */
+function takeLinkIntent(req: Request, provider: ProviderId): boolean {
+  const ok = hasLinkIntent(req, provider);
+  if (req.session?.linkIntent) delete req.session.linkIntent;
+  return ok;
+}
+
+function linkNotConfirmed(provider: ProviderId): HttpError {
+  const name = PROVIDER_INFO[provider].name;
+  return new HttpError({
+    status: 403,
+    title: 'Use the Link button',
+    message: `You are signed in, so signing in with ${name} would link it to your account. Linking must be started with the "Link ${name}" or "Reconnect ${name}" button on your account page (a link from elsewhere cannot do it).`,
+    actions: [{ href: '/account', label: 'Go to your account', primary: true }],
+  });
 }
 
 /** Notes which provider an error is about, for the error page. */

@@ -190,7 +190,8 @@ class Reader {
   }
 
   problem(name: string, message: string, value?: string): void {
-    const shown = value === undefined ? '' : ` (got ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value)})`;
+    const masked = value === undefined ? undefined : maskUserinfo(value);
+    const shown = masked === undefined ? '' : ` (got ${JSON.stringify(masked.length > 60 ? `${masked.slice(0, 60)}...` : masked)})`;
     this.problems.push(`${name} ${message}${shown}`);
   }
 
@@ -236,6 +237,14 @@ class Reader {
     }
     return value as T;
   }
+}
+
+/**
+ * A value as it may be shown in an error message: the userinfo of anything URL-like (`scheme://user:pass@`,
+ * also a malformed `http//:pass@host`) replaced by `***`, so that a config error never prints a password.
+ */
+export function maskUserinfo(value: string): string {
+  return value.replace(/(\/\/|^)\S*@/g, '$1***@');
 }
 
 /** A 32-byte key as 64 hex characters or base64 (44 characters). */

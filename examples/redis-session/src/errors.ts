@@ -34,7 +34,7 @@ function providerName(provider: string | undefined): string {
 
 function reconnect(provider: ProviderId): ErrorView['actions'] {
   return [
-    { href: `/auth/${provider}?returnTo=%2Faccount`, label: `Reconnect ${PROVIDER_INFO[provider].name}`, primary: true },
+    { href: '/account', label: `Reconnect ${PROVIDER_INFO[provider].name}`, primary: true, link: provider },
     { href: '/account', label: 'Back to your account' },
   ];
 }

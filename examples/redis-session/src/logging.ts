@@ -25,11 +25,28 @@ export const REDACT_PATHS = [
   ...TOKEN_KEYS.flatMap((k) => [k, `*.${k}`]),
 ];
 
+/**
+ * The only fields of an error that are ever logged: name, code, message, status. Nothing else: ioredis puts
+ * the failed command with its arguments on a reply error (`err.command.args`: a whole session with its PKCE
+ * verifier, or a token record), and other libraries attach requests, responses or bodies.
+ */
+export function serializeError(err: unknown): Record<string, unknown> | unknown {
+  if (err === null || typeof err !== 'object') return err;
+  const { name, code, message, status } = err as { name?: unknown; code?: unknown; message?: unknown; status?: unknown };
+  const out: Record<string, unknown> = {};
+  if (typeof name === 'string') out.name = name;
+  if (typeof code === 'string' || typeof code === 'number') out.code = code;
+  if (typeof message === 'string') out.message = message;
+  if (typeof status === 'number') out.status = status;
+  return out;
+}
+
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
     {
       level,
       base: { app: 'passport-martech-example' },
+      serializers: { err: serializeError, error: serializeError },
       redact: { paths: REDACT_PATHS, censor: CENSOR },
     },
     destination,
@@ -93,7 +110,7 @@ export function requestLogger(logger: Logger): HttpLogger<IncomingMessage, Serve
       }),
       // Set-Cookie masked; the redirect to a provider carries `state` (and PKCE challenge) in its Location.
       res: (res: ServerResponse) => ({ statusCode: res.statusCode, headers: maskHeaders(res.getHeaders()) }),
-      err: pino.stdSerializers.err,
+      err: serializeError,
     },
     customLogLevel(_req, res, err) {
       if (err || res.statusCode >= 500) return 'error';

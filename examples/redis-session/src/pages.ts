@@ -39,12 +39,17 @@ function headerUser(viewer: Viewer | undefined) {
 
 const name = (id: ProviderId) => PROVIDER_INFO[id].name;
 
+/** Link / Reconnect: a POST with the CSRF token (so a link on another site cannot start linking). */
+export function linkForm(id: ProviderId, label: string, csrf: string, primary = false): SafeHtml {
+  return html`<form method="post" action="/link/${id}" class="inline"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit"${primary ? html` class="primary"` : ''}>${label}</button></form>`;
+}
+
 export function homePage(site: SiteInfo, viewer: Viewer | undefined): string {
   const linked = viewer ? viewer.account.identities : {};
   const buttons = site.configured.map((id) => {
     if (linked[id]) return html`<li class="card"><h3>${name(id)}</h3><p class="status ok">Linked to your account</p></li>`;
-    const label = viewer ? `Link ${name(id)}` : `Sign in with ${name(id)}`;
-    return html`<li class="card"><h3>${name(id)}</h3><a class="button primary" href="/auth/${id}">${label}</a></li>`;
+    if (viewer) return html`<li class="card"><h3>${name(id)}</h3>${linkForm(id, `Link ${name(id)}`, viewer.csrfToken, true)}</li>`;
+    return html`<li class="card"><h3>${name(id)}</h3><a class="button primary" href="/auth/${id}">Sign in with ${name(id)}</a></li>`;
   });
   const missing = PROVIDER_IDS.filter((id) => !site.configured.includes(id));
   const body = html`
@@ -96,7 +101,7 @@ function identityCard(site: SiteInfo, identity: LinkedIdentity, token: TokenView
     ${
       token
         ? html`<form method="post" action="/account/${id}/api" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button type="submit" class="primary">Call the API</button></form>`
-        : html`<a class="button primary" href="/auth/${id}?returnTo=%2Faccount">Reconnect ${name(id)}</a>`
+        : linkForm(id, `Reconnect ${name(id)}`, viewer.csrfToken, true)
     }
     ${
       canDisconnect
@@ -130,7 +135,7 @@ ${linked.map((id) => identityCard(site, account.identities[id] as LinkedIdentity
 ${
   unlinked.length
     ? html`<h2>Link another provider</h2><div class="actions">${unlinked.map(
-        (id) => html`<a class="button" href="/auth/${id}">Link ${name(id)}</a>`,
+        (id) => linkForm(id, `Link ${name(id)}`, viewer.csrfToken),
       )}</div>`
     : ''
 }`;
@@ -149,8 +154,8 @@ export interface ErrorPageOptions {
   status: number;
   title: string;
   message: string;
-  /** Links shown as buttons. */
-  actions?: { href: string; label: string; primary?: boolean }[];
+  /** Links shown as buttons; `link`: a Link/Reconnect form for that provider (when signed in). */
+  actions?: { href: string; label: string; primary?: boolean; link?: ProviderId }[];
   viewer?: Viewer;
 }
 
@@ -159,7 +164,11 @@ export function errorPage(options: ErrorPageOptions): string {
   const body = html`
 <h1>${options.title}</h1>
 <p class="notice bad">${options.message}</p>
-<div class="actions">${actions.map((a) => html`<a class="button${a.primary ? ' primary' : ''}" href="${a.href}">${a.label}</a>`)}</div>
+<div class="actions">${actions.map((a) =>
+  a.link && options.viewer
+    ? linkForm(a.link, a.label, options.viewer.csrfToken, a.primary)
+    : html`<a class="button${a.primary ? ' primary' : ''}" href="${a.href}">${a.label}</a>`,
+)}</div>
 <p class="muted">HTTP ${options.status}</p>`;
   return layout({ title: options.title, user: headerUser(options.viewer), body });
 }

@@ -11,6 +11,7 @@ import {
   consent,
   csrfFrom,
   inspector,
+  link,
   login,
   sandboxFor,
   sandboxPost,
@@ -185,7 +186,7 @@ describe('linking', () => {
     const accountId = /<dt>Account id<\/dt><dd>([^<]+)<\/dd>/.exec(first.text)?.[1];
     expect(first.text).toContain('Link Marketo');
 
-    const linked = await login(agent, 'marketo');
+    const linked = await link(agent, 'marketo');
     expect(linked.callback.status).toBe(303);
     const after = await agent.get('/account');
     expect(after.text).toContain(`<dd>${accountId}</dd>`);
@@ -205,7 +206,7 @@ describe('linking', () => {
   test('disconnect removes one provider and its tokens; the last one cannot be removed', async () => {
     const agent = request.agent(app.app);
     await login(agent, 'hubspot');
-    await login(agent, 'boomtown');
+    await link(agent, 'boomtown');
     const page = await agent.get('/account');
     const res = await agent.post('/account/boomtown/disconnect').type('form').send({ _csrf: csrfFrom(page.text) });
     expect(res.status).toBe(303);
@@ -222,7 +223,7 @@ describe('linking', () => {
     await login(a, 'hubspot'); // account 1: hubspot only
     const b = request.agent(app.app);
     await login(b, 'marketo'); // account 2: marketo
-    const { callback } = await login(b, 'hubspot');
+    const { callback } = await link(b, 'hubspot');
     expect(callback.status).toBe(303);
     const page = await b.get('/account');
     expect(page.text).toContain('id="provider-hubspot"');
@@ -239,7 +240,7 @@ describe('linking', () => {
     await login(first, 'hubspot');
     const second = request.agent(app.app);
     await login(second, 'hubspot'); // the same HubSpot user: the same account, another browser
-    await login(first, 'marketo');
+    await link(first, 'marketo');
     // The other session's summary is from before the link: pages other than the account page show that.
     expect((await second.get('/')).text).toContain('Link Marketo');
     // The account page reads the account itself...
@@ -252,10 +253,10 @@ describe('linking', () => {
   test('an identity linked to another account with other providers is refused with 409', async () => {
     const a = request.agent(app.app);
     await login(a, 'hubspot');
-    await login(a, 'marketo'); // account 1: hubspot + marketo
+    await link(a, 'marketo'); // account 1: hubspot + marketo
     const b = request.agent(app.app);
     await login(b, 'boomtown'); // account 2: boomtown
-    const { callback } = await login(b, 'hubspot');
+    const { callback } = await link(b, 'hubspot');
     expect(callback.status).toBe(409);
     expect(callback.text).toContain('already linked');
     expect((await a.get('/account')).text).toContain('id="provider-hubspot"');
@@ -303,13 +304,13 @@ describe('Call the API through TokenManager', () => {
     const res = await agent.post('/account/customerio/api').type('form').send({ _csrf: csrf });
     expect(res.status).toBe(401);
     expect(res.text).toContain('Reconnect Customer.io');
-    expect(res.text).toContain('href="/auth/customerio?returnTo=%2Faccount"');
+    expect(res.text).toContain('action="/link/customerio"');
     expect(await peek.keys('tokens:*')).toHaveLength(0);
     const account = await agent.get('/account');
     expect(account.text).toContain('none stored: reconnect needed');
     expect(account.text).toContain('Reconnect Customer.io');
 
-    const again = await login(agent, 'customerio', { returnTo: '/account' });
+    const again = await link(agent, 'customerio');
     expect(again.callback.headers.location).toBe('/account');
     const ok = await agent.post('/account/customerio/api').type('form').send({ _csrf: csrfFrom((await agent.get('/account')).text) });
     expect(ok.status).toBe(200);

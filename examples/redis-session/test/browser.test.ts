@@ -74,7 +74,8 @@ suite('in a real browser (chromium)', () => {
   });
 
   async function signIn(page: Page, provider: (typeof PROVIDER_IDS)[number], button: string): Promise<void> {
-    await page.getByRole('link', { name: `${button} ${PROVIDER_INFO[provider].name}` }).click();
+    // Sign in is a link; Link is a form's button (a CSRF-checked POST).
+    await page.getByRole(button === 'Link' ? 'button' : 'link', { name: `${button} ${PROVIDER_INFO[provider].name}` }).click();
     // The sandbox's consent page (another origin).
     await page.waitForURL(`${sandbox.url}/${provider}/**`);
     await page.getByRole('button', { name: 'Approve' }).click();

@@ -82,8 +82,22 @@ export async function consent(authorizeURL: string, decision: 'approve' | 'deny'
 export async function login(agent: Agent, provider: ProviderId, options: { returnTo?: string; decision?: 'approve' | 'deny' } = {}): Promise<LoginResult> {
   const query = options.returnTo === undefined ? '' : `?returnTo=${encodeURIComponent(options.returnTo)}`;
   const start = await agent.get(`/auth/${provider}${query}`);
+  return finishLogin(agent, provider, start, options.decision);
+}
+
+/** Signed in: presses "Link <provider>" (POST /link/:provider with the CSRF token), approves, delivers the callback. */
+export async function link(agent: Agent, provider: ProviderId, options: { decision?: 'approve' | 'deny' } = {}): Promise<LoginResult> {
+  const page = await agent.get('/account');
+  if (page.status !== 200) throw new Error(`/account answered ${page.status}`);
+  const intent = await agent.post(`/link/${provider}`).type('form').send({ _csrf: csrfFrom(page.text) });
+  if (intent.status !== 303) throw new Error(`/link/${provider} answered ${intent.status}: ${intent.text.slice(0, 300)}`);
+  const start = await agent.get(intent.headers.location);
+  return finishLogin(agent, provider, start, options.decision);
+}
+
+async function finishLogin(agent: Agent, provider: ProviderId, start: request.Response, decision?: 'approve' | 'deny'): Promise<LoginResult> {
   if (start.status !== 302) throw new Error(`/auth/${provider} answered ${start.status}: ${start.text.slice(0, 300)}`);
-  const callbackURL = await consent(start.headers.location, options.decision);
+  const callbackURL = await consent(start.headers.location, decision);
   const callback = await agent.get(`${callbackURL.pathname}${callbackURL.search}`);
   const setCookie = ([] as string[]).concat(callback.headers['set-cookie'] ?? []);
   const cookie = setCookie.map((c) => /^sid=([^;]*)/.exec(c)?.[1]).find((v) => v !== undefined && v !== '') ?? '';

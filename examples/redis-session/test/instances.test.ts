@@ -1,7 +1,7 @@
 /** Several app instances behind one Redis share sessions, logins in flight and token refreshes. */
 import request from 'supertest';
 import type { RunningSandbox } from '@passport-martech/sandbox';
-import { appFor, consent, csrfFrom, login, sandboxFor, sandboxPost, startRedisServer, testConfig, type PrivateRedis, type TestApp } from './helpers';
+import { appFor, consent, csrfFrom, link, login, sandboxFor, sandboxPost, startRedisServer, testConfig, type PrivateRedis, type TestApp } from './helpers';
 
 let redis: PrivateRedis;
 let sandbox: RunningSandbox;
@@ -36,7 +36,7 @@ test('login on A, /account on B', async () => {
 test('linking on A shows on B, disconnecting on B shows on A (the account summary lives in the Redis session)', async () => {
   const agentA = request.agent(a.app);
   const { cookie } = await login(agentA, 'hubspot');
-  const linked = await login(agentA, 'marketo'); // linking regenerates the session: a new cookie
+  const linked = await link(agentA, 'marketo'); // linking regenerates the session: a new cookie
   const sid = `sid=${linked.cookie}`;
   expect(linked.cookie).not.toBe(cookie);
   const homeB = await request(b.app).get('/').set('Cookie', sid);

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { RunningSandbox } from '@passport-martech/sandbox';
 import { freePort } from '../src/redis-server';
 import { startServer } from '../src/server';
-import { appFor, csrfFrom, login, sandboxFor, testConfig, type TestApp } from './helpers';
+import { appFor, csrfFrom, link, login, sandboxFor, testConfig, type TestApp } from './helpers';
 
 let sandbox: RunningSandbox;
 let app: TestApp;
@@ -24,7 +24,7 @@ test('REDIS_URL=memory: the whole flow works in one process, and the home page s
   expect((await request(app.app).get('/healthz')).body).toEqual({ status: 'ok', redis: 'memory' });
   const agent = request.agent(app.app);
   await login(agent, 'marketo');
-  await login(agent, 'hubspot');
+  await link(agent, 'hubspot');
   const page = await agent.get('/account');
   expect(page.text).toContain('demo+marketo@example.com');
   expect(page.text).toContain('demo+hubspot@example.com');
