@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Profile, TokenParams } from '@passport-martech/oauth2';
 import { MemoryTokenStore, RedisLock, RedisTokenStore, TokenManager, TokenRefresher, type TokenStore } from '@passport-martech/refresh';
 import { accountSummary, identityFromProfile, MemoryAccountStore, RedisAccountStore, type Account, type AccountStore, type AccountSummary } from './accounts';
-import { isProviderId, PROVIDER_IDS, PROVIDER_INFO, type AppConfig, type ProviderId, parseEncryptionKey } from './config';
+import { isProviderId, PROVIDER_IDS, PROVIDER_INFO, type AppConfig, type ProviderId } from './config';
 import { errorView, HttpError, notFound, UNAVAILABLE, type ErrorView } from './errors';
 import { SCRIPT, STYLESHEET } from './html';
 import { createLogger, requestLogger, serializeError } from './logging';
@@ -81,7 +81,8 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   let sessionStore: Store;
   let accounts: AccountStore;
   let tokenStore: TokenStore;
-  const encryptionKey = config.tokenEncryptionKey ? parseEncryptionKey(config.tokenEncryptionKey) : undefined;
+  // Validated by loadConfig with the refresh package's own parser; RedisTokenStore takes the string as is.
+  const encryptionKey = config.tokenEncryptionKey || undefined;
   if (memory) {
     sessionStore = new MemoryStore();
     accounts = new MemoryAccountStore();

@@ -3,6 +3,7 @@
  * line in one ConfigError, so a person fixes them all in one go.
  */
 import { randomBytes } from 'node:crypto';
+import { encryptionKeyId } from '@passport-martech/refresh';
 
 export const PROVIDER_IDS = ['hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
@@ -247,14 +248,14 @@ export function maskUserinfo(value: string): string {
   return value.replace(/(\/\/|^)\S*@/g, '$1***@');
 }
 
-/** A 32-byte key as 64 hex characters or base64 (44 characters). */
-export function parseEncryptionKey(value: string): Buffer | undefined {
-  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
-  if (/^[A-Za-z0-9+/]{43}=$/.test(value)) {
-    const key = Buffer.from(value, 'base64');
-    return key.length === 32 ? key : undefined;
+/** The refresh package's own key check (hex or base64, 32 bytes), so the two cannot disagree. */
+function isEncryptionKey(value: string): boolean {
+  try {
+    encryptionKeyId(value);
+    return true;
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
 function parseScope(value: string | undefined): string[] | undefined {
@@ -304,7 +305,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const redisCommandTimeoutMs = r.integer('REDIS_COMMAND_TIMEOUT_MS', 800, 50, 60_000);
 
   let tokenEncryptionKey = r.get('TOKEN_ENCRYPTION_KEY');
-  if (tokenEncryptionKey !== undefined && !parseEncryptionKey(tokenEncryptionKey)) {
+  if (tokenEncryptionKey !== undefined && !isEncryptionKey(tokenEncryptionKey)) {
     r.problems.push('TOKEN_ENCRYPTION_KEY must be 32 bytes as 64 hex characters or 44 base64 characters (e.g. `openssl rand -hex 32`)');
     tokenEncryptionKey = undefined;
   }

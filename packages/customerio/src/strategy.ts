@@ -12,6 +12,7 @@ import {
   checkOneOf,
   checkURL,
   mcpDialect,
+  usesMcp,
 } from '@passport-martech/oauth2';
 import { parseCustomerIoError } from './errors';
 import { CustomerIoProfile } from './profile';
@@ -50,12 +51,10 @@ export interface CustomerIoStrategyOptions extends ProviderStrategyOptions {
 
 function customerIoDefinition(options: CustomerIoStrategyOptions): ProviderDefinition {
   const region = checkOneOf(PACKAGE, 'region', options.region ?? 'us', Object.keys(API_HOSTS) as CustomerIoRegion[]);
-  const authServer = checkOneOf(PACKAGE, 'authServer', options.authServer ?? 'guide', ['guide', 'mcp'] as const);
   const common = { name: 'customerio', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseCustomerIoError };
-  if (authServer === 'mcp') {
-    const resource = checkURL(PACKAGE, 'resource', options.resource ?? MCP_RESOURCE);
-    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource };
-    return { ...common, ...mcpDialect(server, typeof options.clientSecret === 'string' && options.clientSecret !== '') };
+  if (usesMcp(PACKAGE, options)) {
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE };
+    return { ...common, ...mcpDialect(PACKAGE, server, options) };
   }
   return {
     ...common,

@@ -1,4 +1,4 @@
-import { Profile, emailList, idString, isRecord } from '@passport-martech/oauth2';
+import { Profile, cleanIdentity, emailList, idString, isRecord } from '@passport-martech/oauth2';
 
 /** The profile a HubSpot login gives the verify callback. */
 export interface HubSpotProfile extends Profile {
@@ -22,8 +22,10 @@ export interface HubSpotProfile extends Profile {
  * the v1 `access-tokens/{token}` answer, or a token response (since 2025-08 it carries `user_id`,
  * `hub_id` and `scopes`, DOC). Returns undefined when no `user_id` is present.
  */
-export function parseHubSpotProfile(json: unknown, raw?: string): HubSpotProfile | undefined {
-  if (!isRecord(json)) return undefined;
+export function parseHubSpotProfile(document: unknown, rawText?: string): HubSpotProfile | undefined {
+  if (!isRecord(document)) return undefined;
+  // The v1 answer echoes the token as `token`, a token response carries both: neither reaches the profile.
+  const { json, raw } = cleanIdentity(document, rawText);
   const id = idString(json.user_id);
   if (id === undefined) return undefined;
   const email = typeof json.user === 'string' ? json.user : undefined;
@@ -34,7 +36,7 @@ export function parseHubSpotProfile(json: unknown, raw?: string): HubSpotProfile
     emails,
     photos: [],
     scopes: Array.isArray(json.scopes) ? json.scopes.filter((s): s is string => typeof s === 'string') : [],
-    _raw: raw ?? JSON.stringify(json),
+    _raw: raw,
     _json: json,
   };
   if (email) profile.displayName = email;

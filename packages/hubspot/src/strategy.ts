@@ -15,7 +15,6 @@ import {
   joinURL,
   normalizeScope,
   optionError,
-  withoutTokens,
 } from '@passport-martech/oauth2';
 import { parseHubSpotError } from './errors';
 import { HubSpotProfile, parseHubSpotProfile } from './profile';
@@ -135,7 +134,7 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
   protected override async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<HubSpotProfile> {
     if (this.profileSource === 'token' && tokenSet) {
       const fromToken = parseHubSpotProfile(tokenSet.raw);
-      if (fromToken) return { ...fromToken, _raw: JSON.stringify(withoutTokens(tokenSet.raw)), _json: withoutTokens(tokenSet.raw) };
+      if (fromToken) return fromToken;
       // Token responses before 2025-08 lack user_id: fall back to the identity call below.
     }
     const url = this.userProfileURL as string;
@@ -152,7 +151,7 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
             },
           });
     if (json.active === false) throw this.profileUnavailable('HubSpot reports the access token as not active');
-    const profile = parseHubSpotProfile(withoutTokens(json), text.includes(accessToken) ? JSON.stringify(withoutTokens(json)) : text);
+    const profile = parseHubSpotProfile(json, text);
     if (!profile) throw this.profileUnavailable('the identity answer carries no user_id');
     return profile;
   }

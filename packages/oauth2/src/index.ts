@@ -39,6 +39,7 @@ export {
   profileFromUserInfo,
   stringField,
   withoutTokens,
+  cleanIdentity,
   TOKEN_IDENTITY_KEYS,
   USERINFO_ID_KEYS,
 } from './profile';
@@ -47,5 +48,5 @@ export { checkOneOf, checkURL, joinURL, normalizeScope, optionError, optionalStr
 export { bodyExcerpt, redactJson, scrub } from './redact';
 export { sendProviderRequest, readJsonObject, DEFAULT_TIMEOUT_MS } from './http';
 export type { ProviderRequest, ProviderResponse } from './http';
-export { mcpDialect } from './mcp';
-export type { McpAuthorizationServer } from './mcp';
+export { mcpDialect, usesMcp } from './mcp';
+export type { McpAuthorizationServer, McpOptions } from './mcp';

@@ -1,3 +1,4 @@
+import { checkOneOf, checkURL } from './options';
 import type { ProviderDefinition } from './strategy';
 
 /** Where a provider's MCP authorization server lives and what it protects. */
@@ -9,18 +10,35 @@ export interface McpAuthorizationServer {
   defaultScope?: readonly string[];
 }
 
+/** The options of a provider that runs both the guides' server and an MCP authorization server. */
+export interface McpOptions {
+  /** `guide` (default) or `mcp`. */
+  authServer?: 'guide' | 'mcp';
+  /** MCP only: overrides the server's resource indicator. */
+  resource?: string;
+  clientSecret?: string;
+}
+
+/** True when `options.authServer` picks the MCP server; a TypeError names any other value. */
+export function usesMcp(owner: string, options: McpOptions): boolean {
+  return checkOneOf(owner, 'authServer', options.authServer ?? 'guide', ['guide', 'mcp'] as const) === 'mcp';
+}
+
 /**
  * The dialect of the MCP authorization servers (Ontraport and Customer.io run one): OAuth 2.1, so a
  * form-encoded token body, PKCE S256 required, and the `resource` sent with both the authorization and
  * the token request (MCP authorization spec). A client without a secret is a public client (`none`).
  */
 export function mcpDialect(
+  owner: string,
   server: McpAuthorizationServer,
-  hasClientSecret: boolean,
+  options: McpOptions,
 ): Pick<
   ProviderDefinition,
   'authorizationURL' | 'tokenURL' | 'bodyEncoding' | 'clientAuthentication' | 'pkce' | 'defaultScope' | 'authorizationParams' | 'tokenParams'
 > {
+  const resource = checkURL(owner, 'resource', options.resource ?? server.resource);
+  const hasClientSecret = typeof options.clientSecret === 'string' && options.clientSecret !== '';
   return {
     authorizationURL: server.authorizationURL,
     tokenURL: server.tokenURL,
@@ -28,7 +46,7 @@ export function mcpDialect(
     clientAuthentication: hasClientSecret ? 'client_secret_post' : 'none',
     pkce: 'required',
     defaultScope: server.defaultScope,
-    authorizationParams: { resource: server.resource },
-    tokenParams: { resource: server.resource },
+    authorizationParams: { resource },
+    tokenParams: { resource },
   };
 }

@@ -47,6 +47,16 @@ export function withoutTokens(json: Record<string, unknown>): Record<string, unk
   return out;
 }
 
+/**
+ * A provider document fit for a profile's `_json` and `_raw`: the tokens removed, and `raw` (the text as
+ * received) kept only when nothing had to be removed; otherwise the cleaned document, serialized.
+ */
+export function cleanIdentity(document: Record<string, unknown>, raw?: string): { json: Record<string, unknown>; raw: string } {
+  const json = withoutTokens(document);
+  const removed = Object.keys(json).length !== Object.keys(document).length;
+  return { json, raw: raw !== undefined && !removed ? raw : JSON.stringify(json) };
+}
+
 export function emailList(...candidates: unknown[]): Profile['emails'] {
   const seen = new Set<string>();
   const emails: Profile['emails'] = [];
@@ -100,9 +110,8 @@ export const USERINFO_ID_KEYS = ['id', 'user_id', 'sub', 'account_id', 'email'] 
 /** A profile from a generic JSON identity document (the `userProfileURL` option of the guide-only providers). */
 export function profileFromUserInfo(provider: string, document: unknown, raw: string): Profile | undefined {
   if (!isRecord(document)) return undefined;
-  const json = withoutTokens(document);
-  // `_raw` is the text as received unless it carried a token; then the cleaned document.
-  if (Object.keys(json).length !== Object.keys(document).length) raw = JSON.stringify(json);
+  const { json, raw: cleanRaw } = cleanIdentity(document, raw);
+  raw = cleanRaw;
   const id = firstId(json, USERINFO_ID_KEYS);
   if (id === undefined) return undefined;
   const emails = emailList(json.email);

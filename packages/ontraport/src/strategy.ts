@@ -9,9 +9,9 @@ import {
   VerifyFunctionWithRequestAndParams,
   WithRequest,
   WithoutRequest,
-  checkOneOf,
   checkURL,
   mcpDialect,
+  usesMcp,
 } from '@passport-martech/oauth2';
 import { parseOntraportError } from './errors';
 import { OntraportProfile } from './profile';
@@ -44,12 +44,10 @@ export interface OntraportStrategyOptions extends ProviderStrategyOptions {
 }
 
 function ontraportDefinition(options: OntraportStrategyOptions): ProviderDefinition {
-  const authServer = checkOneOf(PACKAGE, 'authServer', options.authServer ?? 'guide', ['guide', 'mcp'] as const);
   const common = { name: 'ontraport', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseOntraportError };
-  if (authServer === 'mcp') {
-    const resource = checkURL(PACKAGE, 'resource', options.resource ?? MCP_RESOURCE);
-    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource, defaultScope: [MCP_SCOPE] };
-    return { ...common, ...mcpDialect(server, typeof options.clientSecret === 'string' && options.clientSecret !== '') };
+  if (usesMcp(PACKAGE, options)) {
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, defaultScope: [MCP_SCOPE] };
+    return { ...common, ...mcpDialect(PACKAGE, server, options) };
   }
   return {
     ...common,
