@@ -10,6 +10,7 @@ export type {
   UseOptions,
 } from './refresher';
 export { TokenManager, isInvalidGrant, isTransient } from './manager';
+export { ANSWER_LIMITS, ASSUMED_LIFETIME_MS } from './answer';
 export type {
   FetchOptions,
   RefreshErrorEvent,
@@ -22,7 +23,7 @@ export type {
   ScheduleOptions,
   TokenManagerOptions,
   TokenRejectedCheck,
-} from './manager';
+} from './manager-options';
 export {
   RefreshError,
   RefreshErrorCode,

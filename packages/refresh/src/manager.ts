@@ -1,116 +1,30 @@
-import { createHash } from 'node:crypto';
-import { DEFAULT_TIMEOUT_MS, ErrorCode, OAuthRequestError, OAuthTokenError, expiresWithin, isRecord } from '@passport-martech/oauth2';
+import { DEFAULT_TIMEOUT_MS, expiresWithin, isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
+import { checkRefreshAnswer } from './answer';
+import { asError, isInvalidGrant, isTransient, sleep } from './classify';
 import { ReauthenticationReason, ReauthenticationRequiredError, RefreshLockTimeoutError } from './errors';
-import { storeKey } from './keys';
+import { errorFromNote, failureNote, noteApplies, type FailureNote } from './failure-note';
+import { LockHold } from './hold';
+import { parseStoreKey, storeKey } from './keys';
 import type { RefreshLock } from './lock';
+import {
+  checkKeys,
+  nonNegative,
+  optionError,
+  positive,
+  positiveInteger,
+  type FetchOptions,
+  type RefreshTrigger,
+  type Refresher,
+  type RetryOptions,
+  type TokenManagerOptions,
+  type TokenRejectedCheck,
+} from './manager-options';
 import type { RedisClient } from './redis';
-import type { RefreshParams } from './refresher';
 import type { TokenStore } from './stores/types';
+import { UnsavedSets, type UnsavedSet } from './unsaved';
 
-/** What TokenManager needs from a refresher: a TokenRefresher, or anything with the same `refresh`. */
-export interface Refresher {
-  refresh(name: string, refreshToken: string, params?: RefreshParams): Promise<TokenSet>;
-  /**
-   * The longest one `refresh(name, ...)` can take, in milliseconds (TokenRefresher reports the
-   * strategy's timeout). Only used to derive the default `lockWaitMs`; 10 000 when absent.
-   */
-  timeoutFor?(name: string): number | undefined;
-}
-
-export interface RetryOptions {
-  /** Tries in all, the first included; default 3. 1 turns retrying off. */
-  attempts?: number;
-  /** Backoff base in milliseconds; default 100. Try n waits a random time in [0, min(max, base * 2^(n-1))). */
-  baseDelayMs?: number;
-  /** Backoff cap in milliseconds; default 2 000. */
-  maxDelayMs?: number;
-}
-
-export interface ScheduleOptions {
-  /** An ioredis client: each saved token's expiry is recorded in a sorted set for RefreshScheduler. */
-  client: RedisClient;
-  /** The sorted set's key; default `refresh:schedule`. */
-  key?: string;
-}
-
-/** Decides whether an API answer means "this access token is no longer accepted". */
-export type TokenRejectedCheck = (response: Response) => boolean | Promise<boolean>;
-
-/** Why a refresh ran. */
-export type RefreshTrigger = 'expiry' | 'rejected' | 'scheduled' | 'manual';
-
-export interface RefreshEvent {
-  provider: string;
-  userKey: string;
-  /** Wall time of the refresh, retries and backoff included. */
-  durationMs: number;
-  /** The try that succeeded (1 = first). */
-  attempt: number;
-  trigger: RefreshTrigger;
-  /** True when the provider sent a new refresh token (it was saved before anyone got the access token). */
-  rotated: boolean;
-}
-
-export interface RetryEvent {
-  provider: string;
-  userKey: string;
-  /** The try that failed. */
-  attempt: number;
-  delayMs: number;
-  error: Error;
-}
-
-/**
- * What failed: `refresh_failed` — the refresh (after its retries; the error is also thrown to the
- * callers); `save_failed` — the store refused a refreshed token set after its retries: it is kept in
- * this process's memory and served, and the next refresh saves it first; `schedule_failed` — recording
- * the expiry for RefreshScheduler (nothing else failed; the token still refreshes on demand).
- */
-export type RefreshErrorReason = 'refresh_failed' | 'save_failed' | 'schedule_failed';
-
-export interface RefreshErrorEvent {
-  provider: string;
-  userKey: string;
-  error: Error;
-  reason: RefreshErrorReason;
-}
-
-export interface TokenManagerOptions {
-  /** A TokenRefresher with the providers' strategies registered (`refresher.use(strategy)`). */
-  refresher: Refresher;
-  store: TokenStore;
-  /** Refresh when the access token expires within this many seconds; default 60. */
-  skewSeconds?: number;
-  /** A RedisLock: one refresh per (user, provider) across every process sharing the Redis. */
-  lock?: RefreshLock;
-  /**
-   * How long a caller waits for another process's refresh before REFRESH_LOCK_TIMEOUT. Default: the
-   * longest a live holder can take plus a dead holder's lock lifetime — `retry.attempts` × the
-   * strategy's timeout (`refresher.timeoutFor(provider)`, else 10 s) + the backoff waits' caps +
-   * `lock.ttlMs` + 1 s; 41.3 s with every default. Lower it where a request should rather fail fast.
-   */
-  lockWaitMs?: number;
-  /** How often a waiting caller looks at the store; default 50 ms. */
-  lockPollMs?: number;
-  /** Retries of transient failures (5xx, 429, network, timeout); `false` = one try. */
-  retry?: RetryOptions | false;
-  /** Record each saved token's expiry in a Redis sorted set, for RefreshScheduler. */
-  schedule?: ScheduleOptions;
-  /** Per provider: what counts as a rejected token in `fetch` (default: HTTP 401). */
-  isTokenRejected?: Record<string, TokenRejectedCheck>;
-  /** After each successful refresh. Carries no token. */
-  onRefresh?: (event: RefreshEvent) => void;
-  /** Before each retry. Carries no token. */
-  onRetry?: (event: RetryEvent) => void;
-  /** Once per failed refresh (after retries), failed save of a refreshed set, or failed schedule write. Carries no token. */
-  onError?: (event: RefreshErrorEvent) => void;
-}
-
-export interface FetchOptions {
-  /** Overrides the provider's rejection check for this call. */
-  isTokenRejected?: TokenRejectedCheck;
-}
+export { isInvalidGrant, isTransient } from './classify';
 
 interface RunOptions {
   /** The access token the caller found unusable. */
@@ -121,51 +35,41 @@ interface RunOptions {
   trigger: RefreshTrigger;
 }
 
-/** Set by save() and delete() while a refresh of the same tokens runs in this process (reset at each of its reads). */
-interface FlightState {
-  /** The tokens were deleted: the refresh's result must not be saved back (it would undo a logout). */
-  deleted: boolean;
-  /** New tokens were saved (a login): they keep the store. */
-  saved: boolean;
-}
-
+/** One refresh of one (user, provider): what save() and delete() tell it, and the lock it holds. */
 interface Flight {
-  promise: Promise<TokenSet>;
-  trigger: RefreshTrigger;
-  state: FlightState;
+  readonly userKey: string;
+  readonly provider: string;
+  readonly key: string;
+  readonly trigger: RefreshTrigger;
+  /** The tokens were deleted (logout, unlink): the result must not be saved back. Reset at each read. */
+  deleted: boolean;
+  /** New tokens were saved (a login): they keep the store. Reset at each read. */
+  saved: boolean;
+  hold?: LockHold;
+  /** The hold went to the background save of an unsaved set: the flight must not release it. */
+  holdKept: boolean;
+  promise?: Promise<TokenSet>;
 }
 
-/** A refreshed token set the store refused; kept here until a later flight saves it. */
-interface Unsaved {
-  tokens: TokenSet;
-  /** The refresh token it was refreshed from: it is saved only over a record still holding that one. */
-  replaces: string;
-  /** The store's last error. */
-  error: unknown;
-}
-
-/** What a failing holder leaves for waiters in other processes (`RefreshLock.setFailure`). */
-interface FailureNote {
-  /** `tokenHash` of the refresh token that failed: the note applies to that token only. */
-  rt: string;
-  /** `reauth`: invalid_grant (ReauthenticationRequiredError); `token`: OAuthTokenError; `request`: OAuthRequestError. */
-  kind: 'reauth' | 'token' | 'request';
-  code: string;
-  status?: number;
-  message: string;
-  description?: string;
-}
+/**
+ * The lock was lost before the refresh token was presented, or the stored refresh token changed
+ * between two tries: start over from the store (and, with a lock, wait for whoever holds it now).
+ */
+class LockLost extends Error {}
 
 const DEFAULT_SCHEDULE_KEY = 'refresh:schedule';
-/** Tries of the store write after a refresh, and the wait before the second (doubled for the third). */
+/** Quick tries of the store write after a refresh, and the wait before the second (doubled for the third). */
 const SAVE_ATTEMPTS = 3;
 const SAVE_RETRY_DELAY_MS = 25;
 /** Added to the derived default lockWaitMs: Redis round trips and the save's own retries. */
 const LOCK_WAIT_MARGIN_MS = 1000;
+const DEFAULT_DRAIN_MS = 10_000;
 
 /**
  * Keeps access tokens valid: reads them from a store, refreshes them shortly before they expire, at
- * most once at a time per (user, provider) in this process and — with a lock — across processes.
+ * most once at a time per (user, provider) in this process and — with a lock — across processes. A
+ * rotated refresh token is never dropped while it may be the only live one (see the README's
+ * guarantees G1–G5).
  */
 export class TokenManager {
   readonly store: TokenStore;
@@ -178,13 +82,16 @@ export class TokenManager {
   readonly #retry: Required<RetryOptions>;
   readonly #schedule: { client: RedisClient; key: string } | undefined;
   readonly #rejectionChecks: Record<string, TokenRejectedCheck>;
+  readonly #rejectionCooldownMs: number;
   readonly #hooks: Pick<TokenManagerOptions, 'onRefresh' | 'onRetry' | 'onError'>;
   /** Refreshes running in this process, by store key. */
   readonly #flights = new Map<string, Flight>();
   /** Store reads shared by the callers that ask at the same moment, by store key. */
   readonly #reads = new Map<string, Promise<TokenSet | undefined>>();
-  /** Refreshed sets the store refused, by store key. */
-  readonly #unsaved = new Map<string, Unsaved>();
+  /** Refreshed sets the store refused, saved in the background. */
+  readonly #unsaved = new UnsavedSets((key, set) => this.#saveUnsaved(key, set));
+  /** The access token a refresh forced by `fetch` produced, and when: see rejectionCooldownMs. */
+  readonly #forced = new Map<string, { accessToken: string; at: number }>();
 
   constructor(options: TokenManagerOptions) {
     if (!options || typeof options !== 'object') throw optionError('options object is required');
@@ -207,12 +114,18 @@ export class TokenManager {
       this.#schedule = { client: options.schedule.client, key: options.schedule.key ?? DEFAULT_SCHEDULE_KEY };
     }
     this.#rejectionChecks = { ...options.isTokenRejected };
+    this.#rejectionCooldownMs = nonNegative('rejectionCooldownMs', options.rejectionCooldownMs ?? 30_000);
     this.#hooks = { onRefresh: options.onRefresh, onRetry: options.onRetry, onError: options.onError };
   }
 
   /** The sorted set tokens are scheduled in, when `schedule` was given. */
   get schedule(): { readonly client: RedisClient; readonly key: string } | undefined {
     return this.#schedule;
+  }
+
+  /** Refreshed token sets this process holds that the store has not taken yet (saved in the background). */
+  get unsavedCount(): number {
+    return this.#unsaved.size;
   }
 
   /**
@@ -228,8 +141,8 @@ export class TokenManager {
     // A refresh running here must not overwrite these tokens with the ones it gets (they belong to the
     // grant being replaced), and a set it could not save is older than these.
     const flight = this.#flights.get(key);
-    if (flight) flight.state.saved = true;
-    this.#unsaved.delete(key);
+    if (flight) flight.saved = true;
+    this.#unsaved.forget(key);
     await this.#write(userKey, provider, tokens);
   }
 
@@ -249,9 +162,10 @@ export class TokenManager {
     // Marked before the store is touched: a refresh of this process that has not written yet checks
     // the mark right before its write, so it cannot land after this delete.
     const flight = this.#flights.get(key);
-    if (flight) flight.state.deleted = true;
-    this.#unsaved.delete(key);
+    if (flight) flight.deleted = true;
+    this.#unsaved.forget(key);
     this.#reads.delete(key);
+    this.#forced.delete(key);
     await this.store.delete(key);
     await this.#updateSchedule(userKey, provider, undefined);
   }
@@ -273,17 +187,15 @@ export class TokenManager {
     // An expiry refresh of these tokens is already running here: its result is what a store read would
     // lead to, so join it without one.
     const running = this.#flights.get(key);
-    if (running?.trigger === 'expiry') return running.promise;
-    // A set refreshed here that the store refused is newer than the store's: the flight saves it first.
+    if (running?.trigger === 'expiry' && running.promise) return running.promise;
+    // A set refreshed here that the store has not taken yet is newer than the store's.
     const unsaved = this.#unsaved.get(key);
     const current = unsaved?.tokens ?? (await this.#readShared(key));
     if (!current) throw this.#reauth(userKey, provider, 'no_tokens');
-    if (!unsaved) {
-      if (!expiresWithin(current, this.skewSeconds)) return current;
-      // Nothing to refresh with: the skew is only there to refresh early, so the token is good until
-      // it has actually expired.
-      if (!current.refreshToken && !expiresWithin(current, 0)) return current;
-    }
+    if (!expiresWithin(current, this.skewSeconds)) return current;
+    // Nothing to refresh with: the skew is only there to refresh early, so the token is good until
+    // it has actually expired. (An unsaved set is served the same way while the store refuses it.)
+    if ((unsaved || !current.refreshToken) && !expiresWithin(current, 0)) return current;
     return this.#shared(userKey, provider, { stale: current.accessToken, force: false, skewSeconds: this.skewSeconds, trigger: 'expiry' });
   }
 
@@ -319,18 +231,46 @@ export class TokenManager {
   /**
    * `fetch` with `Authorization: Bearer <token>`. When the answer says the token was rejected (HTTP 401,
    * or the provider's check — e.g. Marketo's 601/602 in a 200), the token is refreshed once and the
-   * request sent once more. A request whose body is a stream is not sent twice.
+   * request sent once more. A request whose body is a stream is not sent twice. A token that a refresh
+   * forced here produced less than `rejectionCooldownMs` ago is not refreshed again: its rejection is
+   * returned as it is.
    */
   async fetch(userKey: string, provider: string, url: string | URL, init: RequestInit = {}, options: FetchOptions = {}): Promise<Response> {
     const rejected = options.isTokenRejected ?? this.#rejectionChecks[provider] ?? ((response: Response) => response.status === 401);
     const token = await this.getAccessToken(userKey, provider);
     const first = await fetch(url, withBearer(init, token));
     if (!(await rejected(first)) || !replayable(init.body)) return first;
+    const key = storeKey(userKey, provider);
+    const forced = this.#forced.get(key);
+    if (forced?.accessToken === token && Date.now() - forced.at < this.#rejectionCooldownMs) return first;
     await first.body?.cancel().catch(() => undefined);
     let fresh = await this.refresh(userKey, provider, token);
     // A concurrent refresh may have handed back the very token just rejected: refresh once more.
     if (fresh.accessToken === token) fresh = await this.refresh(userKey, provider, token);
+    this.#forced.set(key, { accessToken: fresh.accessToken, at: Date.now() });
     return fetch(url, withBearer(init, fresh.accessToken));
+  }
+
+  /**
+   * Waits for the refreshes running here and retries every unsaved set at once and again until it is
+   * saved or `timeoutMs` (default 10 000) has passed. Resolves the number of sets still unsaved (0:
+   * nothing is lost by stopping now). Call it on SIGTERM, after the server stopped taking requests.
+   */
+  async drain(timeoutMs: number = DEFAULT_DRAIN_MS): Promise<number> {
+    const deadline = Date.now() + nonNegative('timeoutMs', timeoutMs);
+    const flights = [...this.#flights.values()].map((f) => f.promise?.catch(() => undefined));
+    await Promise.race([Promise.all(flights), sleepUntil(deadline)]);
+    return this.#unsaved.drain(deadline);
+  }
+
+  /**
+   * drain(), then stops the background saves (a set still unsaved is lost with this process; its lock
+   * is left to expire). Resolves the number of sets that were lost; report it.
+   */
+  async close(timeoutMs: number = DEFAULT_DRAIN_MS): Promise<number> {
+    const left = await this.drain(timeoutMs);
+    await this.#unsaved.stop();
+    return left;
   }
 
   /** One store read for every caller that asks while it runs; save() and delete() start a new one. */
@@ -347,9 +287,9 @@ export class TokenManager {
   #shared(userKey: string, provider: string, options: RunOptions): Promise<TokenSet> {
     const key = storeKey(userKey, provider);
     const existing = this.#flights.get(key);
-    if (existing) return existing.promise;
-    const state: FlightState = { deleted: false, saved: false };
-    const promise = this.#run(userKey, provider, state, options)
+    if (existing?.promise) return existing.promise;
+    const flight: Flight = { userKey, provider, key, trigger: options.trigger, deleted: false, saved: false, holdKept: false };
+    const promise = this.#run(flight, options)
       .catch((error: Error) => {
         // A scheduled pass finding the tokens gone is routine (the scheduler drops the member).
         if (!(error instanceof ReauthenticationRequiredError && error.reason === 'no_tokens' && options.trigger === 'scheduled')) {
@@ -358,14 +298,15 @@ export class TokenManager {
         throw error;
       })
       .finally(() => {
-        if (this.#flights.get(key)?.promise === promise) this.#flights.delete(key);
+        if (this.#flights.get(key) === flight) this.#flights.delete(key);
       });
-    this.#flights.set(key, { promise, trigger: options.trigger, state });
+    flight.promise = promise;
+    this.#flights.set(key, flight);
     return promise;
   }
 
-  async #run(userKey: string, provider: string, state: FlightState, options: RunOptions): Promise<TokenSet> {
-    const key = storeKey(userKey, provider);
+  async #run(flight: Flight, options: RunOptions): Promise<TokenSet> {
+    const { userKey, provider, key } = flight;
     const lockName = `refresh:${key}`;
     const lock = this.#lock;
     // Another refresh (here, in another process, or a login) replaced the token this caller found stale.
@@ -378,7 +319,7 @@ export class TokenManager {
     const read = async () => {
       // The flags tell what save() or delete() did after the set this flight works from was read: reset
       // before each read (and the read is issued with no await in between).
-      state.deleted = state.saved = false;
+      flight.deleted = flight.saved = false;
       const tokens = await this.store.get(key);
       if (tokens) return tokens;
       // Purged after another process's invalid_grant: say so, rather than "nothing stored".
@@ -386,19 +327,27 @@ export class TokenManager {
       throw failure ?? this.#reauth(userKey, provider, 'no_tokens');
     };
 
-    const unsaved = await this.#saveUnsaved(userKey, provider);
+    const unsaved = this.#unsaved.get(key);
     if (unsaved) {
-      // The store still refuses it. Serve it while it is valid (and, when forced, not the rejected
-      // token); refreshing again is no option, since the result could not be saved either.
+      // The store still refuses a set refreshed here, and this process holds the lock until it takes
+      // it. Serve it while it is valid (and, when forced, not the rejected token); refreshing again is
+      // no option, since that result could not be saved either.
       const servable = options.force ? replacedByOtherRefresh(unsaved.tokens) : !expiresWithin(unsaved.tokens, 0);
       if (servable) return unsaved.tokens;
       throw unsaved.error;
     }
 
     if (!lock) {
-      // Another caller may have finished a refresh between this caller's read and now.
-      const current = await read();
-      return usable(current) ? current : this.#refreshWithRetry(userKey, provider, state, current, options.trigger);
+      for (;;) {
+        // Another caller may have finished a refresh between this caller's read and now.
+        const current = await read();
+        if (usable(current)) return current;
+        try {
+          return await this.#refreshWithRetry(flight, current, read, usable);
+        } catch (error) {
+          if (!(error instanceof LockLost)) throw error;
+        }
+      }
     }
 
     const waitMs = this.#lockWaitFor(provider);
@@ -408,28 +357,25 @@ export class TokenManager {
       if (usable(current)) return current;
       const token = await lock.acquire(lockName);
       if (token !== null) {
-        const watchdog = lock.extend ? keepAlive(lock, lockName, token) : undefined;
-        let usedRefreshToken: string | undefined;
-        let release = true;
+        flight.hold = new LockHold(lock, lockName, token);
+        flight.holdKept = false;
+        let presented: string | undefined;
         try {
           // The previous holder may have saved between our read and our acquire, or failed.
           const latest = await read();
           if (usable(latest)) return latest;
           const failure = await this.#sharedFailure(lock, lockName, userKey, provider, latest);
           if (failure) throw failure;
-          usedRefreshToken = latest.refreshToken;
-          const fresh = await this.#refreshWithRetry(userKey, provider, state, latest, options.trigger);
-          // The store refused the rotated set: the other processes would refresh with the refresh token
-          // the provider has just revoked, and log the user out. Leaving the lock to expire (ttlMs)
-          // holds them off that long, while this process's next flight retries the save.
-          release = this.#unsaved.get(key)?.tokens !== fresh;
-          return fresh;
+          presented = latest.refreshToken;
+          return await this.#refreshWithRetry(flight, latest, read, usable);
         } catch (error) {
-          if (usedRefreshToken) await this.#shareFailure(lock, lockName, usedRefreshToken, error);
-          throw error;
+          if (!(error instanceof LockLost)) {
+            if (presented) await this.#shareFailure(lock, lockName, presented, error);
+            throw error;
+          }
         } finally {
-          if (watchdog) clearInterval(watchdog);
-          if (release) await lock.release(lockName, token).catch(() => false);
+          if (!flight.holdKept) await flight.hold.release();
+          flight.hold = undefined;
         }
       }
       const waited = Date.now() - started;
@@ -440,16 +386,30 @@ export class TokenManager {
     }
   }
 
-  async #refreshWithRetry(userKey: string, provider: string, state: FlightState, current: TokenSet, trigger: RefreshTrigger): Promise<TokenSet> {
+  /**
+   * The refresh itself, retried on transient failures. Before each try the lock is confirmed and, from
+   * the second on, the store re-read: a refresh token is presented only by the lock holder, right after
+   * reading it (one stale presentation revokes the whole grant at a provider with reuse detection).
+   */
+  async #refreshWithRetry(flight: Flight, current: TokenSet, read: () => Promise<TokenSet>, usable: (t: TokenSet) => boolean): Promise<TokenSet> {
+    const { userKey, provider } = flight;
     const refreshToken = current.refreshToken;
     if (!refreshToken) throw this.#reauth(userKey, provider, 'no_refresh_token');
     const started = Date.now();
     for (let attempt = 1; ; attempt++) {
+      if (attempt > 1) {
+        const latest = await read();
+        if (latest.refreshToken !== refreshToken) {
+          if (usable(latest)) return latest;
+          throw new LockLost();
+        }
+      }
+      if (flight.hold && !(await flight.hold.confirm())) throw new LockLost();
       let fresh: TokenSet;
       try {
         fresh = await this.#refresher.refresh(provider, refreshToken);
       } catch (error) {
-        if (isInvalidGrant(error)) return this.#afterInvalidGrant(userKey, provider, refreshToken, error);
+        if (isInvalidGrant(error)) return this.#afterInvalidGrant(flight, refreshToken, error);
         if (attempt < this.#retry.attempts && isTransient(error)) {
           const delayMs = Math.floor(Math.random() * this.#backoffCap(attempt));
           this.#emit('onRetry', { provider, userKey, attempt, delayMs, error: error as Error });
@@ -460,82 +420,93 @@ export class TokenManager {
       }
       const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== refreshToken;
       // No refresh token in the answer: the old one stays valid (RFC 6749 6), keep it.
-      const tokens: TokenSet = fresh.refreshToken ? fresh : { ...fresh, refreshToken };
+      const checked = checkRefreshAnswer(fresh.refreshToken ? fresh : { ...fresh, refreshToken }, provider);
+      if (checked.problem) this.#emit('onError', { provider, userKey, error: new Error(checked.problem), reason: 'invalid_answer' });
       // Saved before the flight resolves: nobody sees the new access token before the store has the new refresh token.
-      const result = await this.#commit(userKey, provider, state, refreshToken, tokens);
-      this.#emit('onRefresh', { provider, userKey, durationMs: Date.now() - started, attempt, trigger, rotated });
+      const result = await this.#commit(flight, refreshToken, checked.tokens);
+      this.#emit('onRefresh', { provider, userKey, durationMs: Date.now() - started, attempt, trigger: flight.trigger, rotated });
       return result;
     }
   }
 
   /**
    * The provider rejected the refresh token. If the store now holds another one — another process
-   * refreshed first (this holder's lock expired under it), or the user logged in again — that set
-   * answers the callers when its access token is valid. Otherwise the tokens are deleted (unless they
-   * are another grant's) and the user must log in again.
+   * refreshed first, or the user logged in again — that set answers the callers when its access token
+   * is valid. Otherwise the record is retired (it reads as absent, but a process that refreshed this
+   * very token a moment earlier and is late to save can still save its rotation) and the user must
+   * log in again.
    */
-  async #afterInvalidGrant(userKey: string, provider: string, failedRefreshToken: string, cause: unknown): Promise<TokenSet> {
-    const stored = await this.store.get(storeKey(userKey, provider));
+  async #afterInvalidGrant(flight: Flight, failedRefreshToken: string, cause: unknown): Promise<TokenSet> {
+    const { userKey, provider, key } = flight;
+    const stored = await this.store.get(key);
     if (stored && stored.refreshToken !== failedRefreshToken) {
       if (!expiresWithin(stored, 0)) return stored;
-    } else {
-      await this.delete(userKey, provider);
+    } else if (stored) {
+      this.#reads.delete(key);
+      await (this.store.retire ? this.store.retire(key, failedRefreshToken) : this.#compareAndDelete(key, failedRefreshToken));
+      await this.#updateSchedule(userKey, provider, undefined);
     }
     throw this.#reauth(userKey, provider, 'invalid_grant', cause);
   }
 
   /**
-   * Saves a refreshed set, but only over the set it was refreshed from: a delete (logout, unlink) or a
-   * save (a new login) that happened meanwhile wins, here or in another process. A failing store is
-   * retried briefly; if it still fails, the set is kept in memory (the provider may already have
-   * revoked the old refresh token, so it is the only one that works) and reported (`save_failed`).
-   * Resolves what the callers get.
+   * Saves a refreshed set, only over the set it was refreshed from (an atomic compare-and-set where the
+   * store offers one): a delete (logout, unlink) or a save (a new login) that happened meanwhile wins,
+   * here or in another process. A failing store is retried briefly; if it still fails, the set goes to
+   * the background saves with the lock (the provider may already have revoked the old refresh token,
+   * so it may be the only one that works) and is reported (`save_failed`). Resolves what the callers get.
    */
-  async #commit(userKey: string, provider: string, state: FlightState, usedRefreshToken: string, tokens: TokenSet): Promise<TokenSet> {
-    const key = storeKey(userKey, provider);
+  async #commit(flight: Flight, usedRefreshToken: string, tokens: TokenSet): Promise<TokenSet> {
+    const { userKey, provider, key } = flight;
     let lastError: unknown;
     for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
       if (attempt > 1) await sleep(SAVE_RETRY_DELAY_MS * 2 ** (attempt - 2));
+      if (flight.deleted) throw this.#reauth(userKey, provider, 'deleted');
+      // A login saved new tokens meanwhile: they keep the store; the callers get the fresh token.
+      if (flight.saved) return tokens;
+      let written: boolean;
       try {
-        const stored = state.deleted ? undefined : await this.store.get(key);
-        // Checked with no await before the write below: a delete() of this process cannot slip between.
-        if (state.deleted || !stored) throw this.#reauth(userKey, provider, 'deleted');
-        // A login saved new tokens meanwhile: they keep the store; the callers get the fresh token.
-        if (state.saved) return tokens;
-        // Another writer got there first (another process, a login there, or an earlier try of ours whose
-        // answer was lost): its set stays, and answers the callers unless it has expired.
-        if (stored.refreshToken !== usedRefreshToken) return expiresWithin(stored, 0) ? tokens : stored;
-        await this.#write(userKey, provider, tokens);
-        return tokens;
+        written = await this.#replace(key, usedRefreshToken, tokens);
       } catch (error) {
-        if (error instanceof ReauthenticationRequiredError) throw error;
         lastError = error;
+        continue;
       }
+      if (written) {
+        await this.#updateSchedule(userKey, provider, tokens);
+        return tokens;
+      }
+      // Another writer got there first (a logout, a login, another process): its set stays.
+      const stored = await this.store.get(key).catch(() => undefined);
+      if (!stored || flight.deleted) throw this.#reauth(userKey, provider, 'deleted');
+      return expiresWithin(stored, 0) ? tokens : stored;
     }
-    this.#unsaved.set(key, { tokens, replaces: usedRefreshToken, error: lastError });
+    if (flight.hold) flight.holdKept = true;
+    this.#unsaved.keep(key, tokens, usedRefreshToken, lastError, flight.hold);
     this.#emit('onError', { provider, userKey, error: asError(lastError), reason: 'save_failed' });
     return tokens;
   }
 
-  /**
-   * Saves the set an earlier refresh here could not save — over the set it was refreshed from only;
-   * if the store has moved on (a login, a logout, another process) ours is stale and dropped. Resolves
-   * undefined when nothing is left unsaved, else the set with the store's error.
-   */
-  async #saveUnsaved(userKey: string, provider: string): Promise<Unsaved | undefined> {
-    const key = storeKey(userKey, provider);
-    const unsaved = this.#unsaved.get(key);
-    if (!unsaved) return undefined;
-    try {
-      const stored = await this.store.get(key);
-      // Still ours to save (save() and delete() drop the entry), checked with no await before the write.
-      if (stored?.refreshToken === unsaved.replaces && this.#unsaved.get(key) === unsaved) await this.#write(userKey, provider, unsaved.tokens);
-    } catch (error) {
-      unsaved.error = error;
-      return unsaved;
-    }
-    if (this.#unsaved.get(key) === unsaved) this.#unsaved.delete(key);
-    return undefined;
+  /** The background save of an unsaved set (see UnsavedSets). Throws while the store fails. */
+  async #saveUnsaved(key: string, set: UnsavedSet): Promise<boolean> {
+    const written = await this.#replace(key, set.replaces, set.tokens);
+    const pair = parseStoreKey(key);
+    if (written && pair) await this.#updateSchedule(pair.userKey, pair.provider, set.tokens);
+    return written;
+  }
+
+  /** The store's atomic replace, or — for a store without one — read, compare, write. */
+  async #replace(key: string, fromRefreshToken: string, tokens: TokenSet): Promise<boolean> {
+    this.#reads.delete(key);
+    if (this.store.replace) return this.store.replace(key, fromRefreshToken, tokens);
+    const stored = await this.store.get(key);
+    if (stored?.refreshToken !== fromRefreshToken) return false;
+    await this.store.set(key, tokens);
+    return true;
+  }
+
+  async #compareAndDelete(key: string, refreshToken: string): Promise<void> {
+    const stored = await this.store.get(key);
+    if (stored?.refreshToken === refreshToken) await this.store.delete(key);
   }
 
   /** store.set, then the schedule (best effort). */
@@ -586,8 +557,7 @@ export class TokenManager {
     } catch {
       return undefined; // an unreadable note is no reason to fail; this caller refreshes itself
     }
-    if (tokens ? !tokens.refreshToken || note.rt !== tokenHash(tokens.refreshToken) : note.kind !== 'reauth') return undefined;
-    return errorFromNote(note, provider, userKey);
+    return noteApplies(note, tokens) ? errorFromNote(note, provider, userKey) : undefined;
   }
 
   /** The longest wait for another process's refresh: see TokenManagerOptions.lockWaitMs. */
@@ -619,57 +589,6 @@ export class TokenManager {
   }
 }
 
-/** `invalid_grant` from the provider (HubSpot's BAD_REFRESH_TOKEN arrives mapped to it). */
-export function isInvalidGrant(error: unknown): boolean {
-  return error instanceof OAuthTokenError ? error.code === 'invalid_grant' : isRecord(error) && error.code === 'invalid_grant';
-}
-
-/** Worth another try: network failure, timeout, 5xx, 429, `temporarily_unavailable`. */
-export function isTransient(error: unknown): boolean {
-  if (!isRecord(error) && !(error instanceof Error)) return false;
-  const { code, status } = error as { code?: unknown; status?: unknown };
-  if (code === ErrorCode.NETWORK || code === ErrorCode.TIMEOUT || code === 'temporarily_unavailable') return true;
-  return typeof status === 'number' && (status >= 500 || status === 429);
-}
-
-/** A short, one-way fingerprint of a refresh token: failure notes name the token without holding it. */
-function tokenHash(refreshToken: string): string {
-  return createHash('sha256').update(refreshToken).digest('hex').slice(0, 16);
-}
-
-/** The note for an error worth sharing: the provider's answer (after the retries), never a local failure. */
-function failureNote(error: unknown, refreshToken: string): FailureNote | undefined {
-  const rt = tokenHash(refreshToken);
-  if (error instanceof ReauthenticationRequiredError) {
-    if (error.reason !== 'invalid_grant') return undefined;
-    const cause = error.cause instanceof OAuthTokenError ? error.cause : undefined;
-    return { rt, kind: 'reauth', code: 'invalid_grant', status: cause?.status, message: cause?.message ?? error.message, description: cause?.description };
-  }
-  if (error instanceof OAuthTokenError) return { rt, kind: 'token', code: error.code, status: error.status, message: error.message, description: error.description };
-  if (error instanceof OAuthRequestError) return { rt, kind: 'request', code: error.code, status: error.status, message: error.message };
-  return undefined;
-}
-
-/** The same typed error as the one the note was made from (its message, code and status). */
-function errorFromNote(note: FailureNote, provider: string, userKey: string): Error {
-  const init = { code: String(note.code), status: note.status, message: String(note.message), description: note.description, provider };
-  if (note.kind === 'request') return new OAuthRequestError(init);
-  const providerError = new OAuthTokenError(init);
-  return note.kind === 'reauth' ? new ReauthenticationRequiredError({ provider, userKey, reason: 'invalid_grant', cause: providerError }) : providerError;
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-function keepAlive(lock: RefreshLock, name: string, token: string): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    lock.extend?.(name, token).catch(() => false);
-  }, Math.max(10, Math.floor(lock.ttlMs / 3)));
-  timer.unref();
-  return timer;
-}
-
 function withBearer(init: RequestInit, accessToken: string): RequestInit {
   const headers = new Headers(init.headers);
   headers.set('Authorization', `Bearer ${accessToken}`);
@@ -680,30 +599,9 @@ function replayable(body: RequestInit['body']): boolean {
   return body === undefined || body === null || typeof body === 'string' || !(typeof (body as { getReader?: unknown }).getReader === 'function' || Symbol.asyncIterator in Object(body));
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function checkKeys(userKey: string, provider: string): void {
-  if (typeof userKey !== 'string' || userKey === '') throw new TypeError('@passport-martech/refresh: userKey must be a non-empty string');
-  if (typeof provider !== 'string' || provider === '') throw new TypeError('@passport-martech/refresh: provider must be a non-empty string');
-}
-
-function optionError(detail: string): TypeError {
-  return new TypeError(`@passport-martech/refresh: TokenManager: ${detail}`);
-}
-
-function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw optionError(`${name} must be a number >= 0`);
-  return value;
-}
-
-function positive(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw optionError(`${name} must be a number > 0`);
-  return value;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw optionError(`${name} must be an integer >= 1`);
-  return value;
+function sleepUntil(deadline: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    timer.unref();
+  });
 }

@@ -1,4 +1,4 @@
-import type { TokenRejectedCheck } from './manager';
+import type { TokenRejectedCheck } from './manager-options';
 
 /** HTTP 401: the default rejection check of `TokenManager.fetch`. */
 export const unauthorizedStatus: TokenRejectedCheck = (response) => response.status === 401;

@@ -110,8 +110,10 @@ describe('invalid_grant after another process already rotated the token (review 
   test('the holder that lost its lock returns the tokens the other process saved, instead of ReauthenticationRequiredError', async () => {
     const prefix = newPrefix();
     const real = new RedisLock({ client: redis.client(), ttlMs: 100 });
-    // P1 loses its lock mid-refresh, as in a Redis blip: extending it fails, so it expires after 100 ms.
-    const lossy: RefreshLock = { ttlMs: 100, acquire: (name) => real.acquire(name), release: async () => true, extend: async () => false };
+    // P1 loses its lock mid-refresh, as in a Redis blip: the check right before it presents the refresh
+    // token passes, every extension after it fails, so the lock expires 100 ms later.
+    let extensions = 0;
+    const lossy: RefreshLock = { ttlMs: 100, acquire: (name) => real.acquire(name), release: async () => true, extend: async () => extensions++ === 0 };
     const p1 = makeManager({ store: new RedisTokenStore({ client: redis.client(), prefix }), lock: lossy });
     const p2 = makeManager({ store: new RedisTokenStore({ client: redis.client(), prefix }), lock: new RedisLock({ client: redis.client(), ttlMs: 100 }) });
     const old = await expiredUser(p1.manager, 'lost-lock');
@@ -154,7 +156,7 @@ describe('a store that refuses the rotated tokens (review 1.2)', () => {
     expect((await rawRefresh(sandbox.url, stored.refreshToken as string)).status).toBe(200);
   });
 
-  test('a store that keeps failing: the set is kept in memory and served; the next flight saves it before refreshing again', async () => {
+  test('a store that keeps failing: the set is kept in memory and served; once the store is back it is saved in the background, with no call and no provider request', async () => {
     const { store, control } = flakyStore(newPrefix());
     const { manager, events } = makeManager({ store });
     const old = await expiredUser(manager, 'save-later');
@@ -167,8 +169,11 @@ describe('a store that refuses the rotated tokens (review 1.2)', () => {
     // Still failing: served from memory, no second refresh (the provider has revoked the stored RT1).
     await expect(manager.getAccessToken('save-later', 'hubspot')).resolves.toBe(token);
     expect((await store.get(storeKey('save-later', 'hubspot')))?.refreshToken).toBe(old.refreshToken);
-    // The store is back: the next call saves the kept set first, without a provider call.
+    // The store is back: the background save takes the kept set, with nobody asking for it.
     control.failing = false;
+    const deadline = Date.now() + 5000;
+    while (manager.unsavedCount > 0 && Date.now() < deadline) await sleep(20);
+    expect(manager.unsavedCount).toBe(0);
     await expect(manager.getAccessToken('save-later', 'hubspot')).resolves.toBe(token);
     expect(refreshCount(sandbox) - before).toBe(1);
     const stored = (await manager.get('save-later', 'hubspot')) as TokenSet;

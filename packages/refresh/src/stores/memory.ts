@@ -6,12 +6,23 @@ export interface MemoryTokenStoreOptions {
   ttlSeconds?: number;
 }
 
+interface MemoryRecord {
+  tokenSet: TokenSet;
+  expiresAt?: number;
+  /** Retired after invalid_grant: reads as absent, still replaceable from its refresh token. */
+  retired?: boolean;
+}
+
+/** How long a retired record waits for a late `replace` (see TokenStore.retire). */
+export const RETIRED_TTL_SECONDS = 24 * 3600;
+
 /**
  * A TokenStore in this process's memory: for tests, scripts and single-process apps. Values are
- * copied in and out, so a caller changing a TokenSet it got does not change the stored one.
+ * copied in and out, so a caller changing a TokenSet it got does not change the stored one. Every
+ * method runs without yielding between its read and its write, so `replace` and `retire` are atomic.
  */
 export class MemoryTokenStore implements TokenStore {
-  readonly #records = new Map<string, { tokenSet: TokenSet; expiresAt?: number }>();
+  readonly #records = new Map<string, MemoryRecord>();
   readonly #ttlSeconds: number | undefined;
 
   constructor(options: MemoryTokenStoreOptions = {}) {
@@ -19,27 +30,47 @@ export class MemoryTokenStore implements TokenStore {
   }
 
   async get(key: string): Promise<TokenSet | undefined> {
-    const record = this.#records.get(key);
-    if (!record) return undefined;
-    if (record.expiresAt !== undefined && record.expiresAt <= Date.now()) {
-      this.#records.delete(key);
-      return undefined;
-    }
-    return structuredClone(record.tokenSet);
+    const record = this.#record(key);
+    return record && !record.retired ? structuredClone(record.tokenSet) : undefined;
   }
 
   async set(key: string, tokenSet: TokenSet, ttlSeconds?: number): Promise<void> {
-    const ttl = checkTtl(ttlSeconds) ?? this.#ttlSeconds;
-    this.#records.set(key, { tokenSet: structuredClone(tokenSet), expiresAt: ttl === undefined ? undefined : Date.now() + ttl * 1000 });
+    this.#write(key, tokenSet, checkTtl(ttlSeconds) ?? this.#ttlSeconds);
   }
 
   async delete(key: string): Promise<void> {
     this.#records.delete(key);
   }
 
-  /** Number of records held (expired ones included until read). */
+  async replace(key: string, fromRefreshToken: string, tokenSet: TokenSet): Promise<boolean> {
+    if (this.#record(key)?.tokenSet.refreshToken !== fromRefreshToken) return false;
+    this.#write(key, tokenSet, this.#ttlSeconds);
+    return true;
+  }
+
+  async retire(key: string, refreshToken: string): Promise<boolean> {
+    const record = this.#record(key);
+    if (!record || record.retired || record.tokenSet.refreshToken !== refreshToken) return false;
+    this.#records.set(key, { tokenSet: record.tokenSet, retired: true, expiresAt: Date.now() + RETIRED_TTL_SECONDS * 1000 });
+    return true;
+  }
+
+  /** Number of records held (expired and retired ones included until read). */
   get size(): number {
     return this.#records.size;
+  }
+
+  #record(key: string): MemoryRecord | undefined {
+    const record = this.#records.get(key);
+    if (record?.expiresAt !== undefined && record.expiresAt <= Date.now()) {
+      this.#records.delete(key);
+      return undefined;
+    }
+    return record;
+  }
+
+  #write(key: string, tokenSet: TokenSet, ttl: number | undefined): void {
+    this.#records.set(key, { tokenSet: structuredClone(tokenSet), expiresAt: ttl === undefined ? undefined : Date.now() + ttl * 1000 });
   }
 }
 

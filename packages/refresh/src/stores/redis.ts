@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { EncryptionKey, Keyring, RecordDecryptError, decryptRecord, encryptRecord, isEncryptedRecord, toKeyring } from '../crypto';
 import type { RedisClient } from '../redis';
-import { checkTtl } from './memory';
+import { RETIRED_TTL_SECONDS, checkTtl } from './memory';
 import type { TokenStore } from './types';
 
 /** Why a record was treated as absent. */
@@ -44,6 +45,17 @@ export interface RedisTokenStoreOptions {
   readPlaintext?: boolean;
 }
 
+/** Writes ARGV[2] (with EX ARGV[3] unless empty) only if the key still holds exactly ARGV[1]. */
+const SWAP = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] ~= '' then redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) else redis.call('set', KEYS[1], ARGV[2]) end
+return 1`;
+/**
+ * A retired record (TokenStore.retire) is `x1:<fingerprint of the refresh token>`: it reads as absent,
+ * and only a `replace` from that refresh token can overwrite it. The fingerprint is of a token the
+ * provider has just rejected, and one-way.
+ */
+const RETIRED = 'x1:';
+
 /**
  * TokenStore on Redis: one string value per token set, `<prefix><key>`, optionally encrypted at rest.
  * An encrypted record is `v1:<keyId>:<iv>:<tag>:<ciphertext>` (base64 parts, random 12-byte IV, 16-byte
@@ -78,7 +90,7 @@ export class RedisTokenStore implements TokenStore {
   async get(key: string): Promise<TokenSet | undefined> {
     const redisKey = this.prefix + key;
     const value = await this.#client.get(redisKey);
-    if (value === null || value === undefined) return undefined;
+    if (value === null || value === undefined || value.startsWith(RETIRED)) return undefined;
     try {
       return this.decode(value, key);
     } catch (error) {
@@ -102,6 +114,36 @@ export class RedisTokenStore implements TokenStore {
 
   async delete(key: string): Promise<void> {
     await this.#client.del(this.prefix + key);
+  }
+
+  /**
+   * Compare-and-set on the whole stored value: the record is read and checked here (it may be
+   * encrypted, which Lua cannot see into), then written by a script only if it is still that exact
+   * value. Any write in between — a login, a logout, another refresh — makes it resolve false.
+   */
+  async replace(key: string, fromRefreshToken: string, tokenSet: TokenSet): Promise<boolean> {
+    const current = await this.#client.get(this.prefix + key);
+    if (typeof current !== 'string' || !this.#holds(current, key, fromRefreshToken, true)) return false;
+    return this.#swap(key, current, this.encode(tokenSet, key), this.#ttlSeconds);
+  }
+
+  async retire(key: string, refreshToken: string): Promise<boolean> {
+    const current = await this.#client.get(this.prefix + key);
+    if (typeof current !== 'string' || !this.#holds(current, key, refreshToken, false)) return false;
+    return this.#swap(key, current, RETIRED + fingerprint(refreshToken), RETIRED_TTL_SECONDS);
+  }
+
+  #holds(stored: string, key: string, refreshToken: string, retiredCounts: boolean): boolean {
+    if (stored.startsWith(RETIRED)) return retiredCounts && stored.slice(RETIRED.length) === fingerprint(refreshToken);
+    try {
+      return this.decode(stored, key).refreshToken === refreshToken;
+    } catch {
+      return false;
+    }
+  }
+
+  async #swap(key: string, expected: string, value: string, ttlSeconds: number | undefined): Promise<boolean> {
+    return Number(await this.#client.eval(SWAP, 1, this.prefix + key, expected, value, ttlSeconds ?? '')) === 1;
   }
 
   /** The stored form of a token set (exposed for tooling and tests). */
@@ -149,6 +191,10 @@ function isTokenSet(value: unknown): value is TokenSet {
     typeof value.tokenType === 'string' &&
     isRecord(value.raw)
   );
+}
+
+function fingerprint(refreshToken: string): string {
+  return createHash('sha256').update(refreshToken).digest('base64url').slice(0, 22);
 }
 
 function defaultCorruptRecordHandler(report: CorruptRecordReport): void {

@@ -1,0 +1,22 @@
+import { ErrorCode, OAuthTokenError, isRecord } from '@passport-martech/oauth2';
+
+/** `invalid_grant` from the provider (HubSpot's BAD_REFRESH_TOKEN arrives mapped to it). */
+export function isInvalidGrant(error: unknown): boolean {
+  return error instanceof OAuthTokenError ? error.code === 'invalid_grant' : isRecord(error) && error.code === 'invalid_grant';
+}
+
+/** Worth another try: network failure, timeout, 5xx, 429, `temporarily_unavailable`. */
+export function isTransient(error: unknown): boolean {
+  if (!isRecord(error) && !(error instanceof Error)) return false;
+  const { code, status } = error as { code?: unknown; status?: unknown };
+  if (code === ErrorCode.NETWORK || code === ErrorCode.TIMEOUT || code === 'temporarily_unavailable') return true;
+  return typeof status === 'number' && (status >= 500 || status === 429);
+}
+
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
