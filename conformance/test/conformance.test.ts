@@ -239,6 +239,23 @@ describe.each(providerCases)('$label', (testCase) => {
       expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 1 });
     });
 
+    it('the same callback 5 times at once with one cookie -> one token request, every copy signed in as the same user or a clean state failure, the tokens still valid', async () => {
+      const h = harness(testCase, sandbox);
+      const back = await approve(await begin(h, testCase));
+      const copies = await Promise.all(Array.from({ length: 5 }, () => h.agent.get(back.pathname + back.search)));
+      expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 1 });
+      expect(h.captured).toHaveLength(1);
+      const user = (h.captured[0] as Captured).profile.id;
+      // Copies in flight with the first wait for it and end signed in as the same user; a copy that arrives
+      // after the first finished finds its session regenerated: a plain state failure.
+      const outcomes = copies.map((r) => (r.status === 200 ? `user ${r.body.user?.id}` : `${r.status} ${r.headers.location}`));
+      expect(outcomes.filter((o) => o !== '302 /failed')).toEqual(expect.arrayContaining([`user ${user}`]));
+      expect(new Set(outcomes.filter((o) => o !== '302 /failed'))).toEqual(new Set([`user ${user}`]));
+      // The sandbox revokes every token of a code that is exchanged twice: this call fails if it was.
+      const api = await apiGet(h.strategy, `${sandbox.url}/${testCase.id}${API_PATHS[testCase.id]}`, (h.captured[0] as Captured).accessToken);
+      expect(api.status).toBe(200);
+    });
+
     it('a callback without a login in progress (no session) -> failure', async () => {
       const h = harness(testCase, sandbox);
       const other = harness(testCase, sandbox);
@@ -249,6 +266,21 @@ describe.each(providerCases)('$label', (testCase) => {
     });
   });
 });
+
+/** Each provider's sample API endpoint in the sandbox (Bearer token). */
+const API_PATHS: Record<ProviderCase['id'], string> = {
+  hubspot: '/crm/v3/objects/contacts',
+  marketo: '/rest/v1/leads.json',
+  ontraport: '/1/Contacts',
+  customerio: '/v1/customers',
+  boomtown: '/v1/leads',
+};
+
+/** A GET through the strategy's node-oauth client, as third-party helpers make it. */
+function apiGet(strategy: ProviderStrategy, url: string, accessToken: string): Promise<{ status: number }> {
+  const oauth2 = (strategy as unknown as { _oauth2: { get(u: string, t: string, cb: (err: { statusCode?: number } | null) => void): void } })._oauth2;
+  return new Promise((resolve) => oauth2.get(url, accessToken, (err) => resolve({ status: err ? (err.statusCode ?? 0) : 200 })));
+}
 
 /** Submits the sandbox consent form with the named button, as a browser would; returns where it redirects. */
 async function submitConsent(html: string, pageURL: URL, button: 'Approve' | 'Deny'): Promise<URL> {

@@ -8,7 +8,7 @@ import {
   VerifyFunctionWithRequestAndParams,
   WithRequest,
   WithoutRequest,
-  checkURL,
+  checkEndpointURL,
 } from '@passport-martech/oauth2';
 import { parseBoomTownError } from './errors';
 import { BoomTownProfile } from './profile';
@@ -60,7 +60,7 @@ export class BoomTownStrategy extends ProviderStrategy<BoomTownStrategyOptions> 
       options,
       verify,
     );
-    this.apiBaseURL = checkURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL);
+    this.apiBaseURL = checkEndpointURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL, options);
   }
 }
 

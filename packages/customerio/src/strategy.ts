@@ -10,7 +10,7 @@ import {
   WithRequest,
   WithoutRequest,
   checkOneOf,
-  checkURL,
+  checkEndpointURL,
   mcpDialect,
   usesMcp,
 } from '@passport-martech/oauth2';
@@ -85,7 +85,7 @@ export class CustomerIoStrategy extends ProviderStrategy<CustomerIoStrategyOptio
   constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>) {
     super(customerIoDefinition(options ?? {}), options, verify);
     this.region = options.region ?? 'us';
-    this.apiBaseURL = checkURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? `${API_HOSTS[this.region]}/v1`);
+    this.apiBaseURL = checkEndpointURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? `${API_HOSTS[this.region]}/v1`, options);
   }
 }
 

@@ -11,7 +11,7 @@ import {
   ProviderStrategyOptions,
   TokenSet,
   checkOneOf,
-  checkURL,
+  checkEndpointURL,
   joinURL,
   normalizeScope,
   optionError,
@@ -112,7 +112,7 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
     super(hubspotDefinition(options), options, verify);
     this.apiVersion = options.apiVersion ?? '2026-03';
     this.profileSource = checkOneOf(PACKAGE, 'profileSource', options.profileSource ?? 'introspect', ['introspect', 'token'] as const);
-    this.apiHost = checkURL(PACKAGE, 'apiHost', options.apiHost ?? API_HOST);
+    this.apiHost = checkEndpointURL(PACKAGE, 'apiHost', options.apiHost ?? API_HOST, options);
     if (options.accountId !== undefined) accountSegment(options.accountId);
     if (options.optionalScope !== undefined) normalizeScope(PACKAGE, options.optionalScope);
   }

@@ -3,7 +3,8 @@ import {
   ErrorCode,
   OAuthRequestError,
   TokenSet,
-  checkURL,
+  InsecureHttpOption,
+  checkEndpointURL,
   expiresWithin,
   joinURL,
   optionError,
@@ -16,7 +17,7 @@ import { TOKEN_EXPIRED, TOKEN_INVALID, parseMarketoError } from './errors';
 
 const PACKAGE = '@passport-martech/marketo';
 
-export interface MarketoClientCredentialsOptions {
+export interface MarketoClientCredentialsOptions extends InsecureHttpOption {
   /** e.g. `123-ABC-456`: identity `https://<id>.mktorest.com/identity`, REST `https://<id>.mktorest.com/rest` (DOC). */
   munchkinId?: string;
   /** The identity base instead of a Munchkin id (`/oauth/token` is appended). */
@@ -57,10 +58,10 @@ export class MarketoClientCredentials {
     const host = options.munchkinId ? `https://${options.munchkinId.toLowerCase()}.mktorest.com` : undefined;
     const identity = options.identityURL ?? (host && `${host}/identity`);
     if (!identity) throw optionError(PACKAGE, 'munchkinId', 'or "identityURL" is required');
-    this.identityURL = checkURL(PACKAGE, 'identityURL', identity);
+    this.identityURL = checkEndpointURL(PACKAGE, 'identityURL', identity, options);
     const rest = options.restURL ?? (host && `${host}/rest`);
     if (!rest) throw optionError(PACKAGE, 'restURL', 'is required when identityURL is given without munchkinId');
-    this.restURL = checkURL(PACKAGE, 'restURL', rest);
+    this.restURL = checkEndpointURL(PACKAGE, 'restURL', rest, options);
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     if (!(this.#timeout > 0)) throw optionError(PACKAGE, 'timeout', 'must be a positive number of milliseconds');
     this.#skewSeconds = options.skewSeconds ?? 60;

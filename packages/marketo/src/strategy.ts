@@ -10,7 +10,7 @@ import {
   VerifyFunctionWithRequestAndParams,
   WithRequest,
   WithoutRequest,
-  checkURL,
+  checkEndpointURL,
   joinURL,
   requireString,
 } from '@passport-martech/oauth2';
@@ -46,7 +46,7 @@ export class MarketoStrategy extends ProviderStrategy<MarketoStrategyOptions> {
   // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
   constructor(options: MarketoStrategyOptions, verify: AnyVerifyFunction<MarketoProfile>);
   constructor(options: MarketoStrategyOptions, verify: AnyVerifyFunction<MarketoProfile>) {
-    const instanceURL = checkURL(PACKAGE, 'instanceURL', requireString(PACKAGE, options ?? {}, 'instanceURL'));
+    const instanceURL = checkEndpointURL(PACKAGE, 'instanceURL', requireString(PACKAGE, options ?? {}, 'instanceURL'), options);
     super(
       {
         name: 'marketo',

@@ -216,3 +216,41 @@ describe('MarketoClientCredentials.fetch query strings', () => {
     }
   });
 });
+
+describe('MarketoClientCredentials: a Munchkin id can only name a host under mktorest.com', () => {
+  const hostile = [
+    '123-ABC-456@evil.example/x',
+    '123-ABC-456@evil.example',
+    'evil.example/x',
+    '123-ABC-456/../x',
+    '123-ABC-456#frag',
+    '123-ABC-456.evil.example',
+    '123-ABC-456 ',
+    ' 123-ABC-456',
+    '123-ABC-456\n',
+    '123-ABC\t456',
+    '123-ABC-456?x=1',
+    '123-ABC-456:8443',
+    '',
+  ];
+
+  it.each(hostile)('%j is refused before any request leaves', async (munchkinId) => {
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    try {
+      expect(() => new MarketoClientCredentials({ munchkinId, clientId: 'a', clientSecret: SECRET })).toThrow(
+        munchkinId === '' ? /munchkinId/ : /option "munchkinId" must look like 123-ABC-456/,
+      );
+      expect(fetchSpy).not.toHaveBeenCalled();
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  });
+
+  it('a valid id gives hosts under mktorest.com only', () => {
+    for (const munchkinId of ['123-ABC-456', 'abc-123-xyz', '999']) {
+      const client = new MarketoClientCredentials({ munchkinId, clientId: 'a', clientSecret: 'b' });
+      expect(new URL(client.identityURL).host).toBe(`${munchkinId.toLowerCase()}.mktorest.com`);
+      expect(new URL(client.restURL).host).toBe(`${munchkinId.toLowerCase()}.mktorest.com`);
+    }
+  });
+});

@@ -17,6 +17,9 @@ export {
 } from './errors';
 export type { ErrorCodeValue, ErrorBodyParser, OAuthError, OAuthErrorFields, ProviderErrorFields } from './errors';
 export { AppState, SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
+export { MemoryStateClaims, stateClaimKey } from './state-claims';
+export type { StateClaimStore } from './state-claims';
+export { AUTHORIZATION_ERROR_CODES, OAuthAuthorizationError, UNKNOWN_AUTHORIZATION_ERROR, knownAuthorizationError } from './authorization-error';
 export type { SessionStateStoreOptions } from './state-store';
 export { adaptVerify } from './verify';
 export type {
@@ -44,7 +47,8 @@ export {
   USERINFO_ID_KEYS,
 } from './profile';
 export type { Profile, TokenIdentityOptions } from './profile';
-export { checkOneOf, checkURL, joinURL, normalizeScope, optionError, optionalString, requireString } from './options';
+export type { InsecureHttpOption } from './options';
+export { checkEndpointURL, isLoopbackHost, checkOneOf, checkURL, joinURL, normalizeScope, optionError, optionalString, requireString } from './options';
 export { bodyExcerpt, redactJson, scrub } from './redact';
 export { sendProviderRequest, readJsonObject, DEFAULT_TIMEOUT_MS } from './http';
 export type { ProviderRequest, ProviderResponse } from './http';

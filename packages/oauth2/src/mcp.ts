@@ -1,4 +1,4 @@
-import { checkOneOf, checkURL } from './options';
+import { InsecureHttpOption, checkEndpointURL, checkOneOf } from './options';
 import type { ProviderDefinition } from './strategy';
 
 /** Where a provider's MCP authorization server lives and what it protects. */
@@ -11,7 +11,7 @@ export interface McpAuthorizationServer {
 }
 
 /** The options of a provider that runs both the guides' server and an MCP authorization server. */
-export interface McpOptions {
+export interface McpOptions extends InsecureHttpOption {
   /** `guide` (default) or `mcp`. */
   authServer?: 'guide' | 'mcp';
   /** MCP only: overrides the server's resource indicator. */
@@ -37,7 +37,8 @@ export function mcpDialect(
   ProviderDefinition,
   'authorizationURL' | 'tokenURL' | 'bodyEncoding' | 'clientAuthentication' | 'pkce' | 'defaultScope' | 'authorizationParams' | 'tokenParams'
 > {
-  const resource = checkURL(owner, 'resource', options.resource ?? server.resource);
+  // The resource is the MCP server the tokens are sent to: https like every endpoint.
+  const resource = checkEndpointURL(owner, 'resource', options.resource ?? server.resource, options);
   const hasClientSecret = typeof options.clientSecret === 'string' && options.clientSecret !== '';
   return {
     authorizationURL: server.authorizationURL,

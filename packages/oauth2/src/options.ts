@@ -30,6 +30,39 @@ export function checkURL(owner: string, option: string, value: unknown): string 
   return value;
 }
 
+/** The opt-in that lets a strategy talk plain `http:` to a host other than this machine. */
+export interface InsecureHttpOption {
+  /**
+   * `true` accepts `http:` endpoints on any host. Off by default: the client secret, the authorization
+   * code and the tokens would cross the network in clear text. Loopback hosts never need it.
+   */
+  allowInsecureHttp?: boolean;
+}
+
+/**
+ * An endpoint a secret, code or token is sent to (or a browser is sent to with a login's state): an
+ * absolute URL that must be `https:`, except on a loopback host (the sandbox, local tests) or with
+ * `allowInsecureHttp: true`. The error names the option and the host only, never the path or query
+ * (which may carry credentials).
+ */
+export function checkEndpointURL(owner: string, option: string, value: unknown, settings: InsecureHttpOption = {}): string {
+  const checked = checkURL(owner, option, value);
+  const url = new URL(checked);
+  if (url.protocol === 'https:' || isLoopbackHost(url.hostname)) return checked;
+  if (settings.allowInsecureHttp === true) return checked;
+  throw optionError(
+    owner,
+    option,
+    `must be an https: URL (got http: for host ${url.host}); plain http is accepted only for loopback hosts (localhost, 127.0.0.0/8, ::1) or with the option allowInsecureHttp: true`,
+  );
+}
+
+/** `localhost`, `127.0.0.0/8` and `::1`, as WHATWG URL normalises them (`127.1` is `127.0.0.1`). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 export function checkOneOf<T extends string>(owner: string, option: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw optionError(owner, option, `must be one of ${allowed.map((a) => `'${a}'`).join(', ')} (got ${JSON.stringify(value)})`);

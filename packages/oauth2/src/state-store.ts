@@ -1,5 +1,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import {
+  AWAIT_LOGIN,
+  InFlightLogins,
+  LoginOutcome,
+  MemoryStateClaims,
+  StateClaimStore,
+  processInFlightLogins,
+  processStateClaims,
+  settleByRequest,
+  stateClaimKey,
+} from './state-claims';
 
 export interface SessionStateStoreOptions {
   /** The session property holding this strategy's pending logins. */
@@ -10,6 +21,15 @@ export interface SessionStateStoreOptions {
   maxPending?: number;
   /** Package name for error messages. */
   owner?: string;
+  /**
+   * A store shared by several processes that records used states atomically (Redis `SET NX PX`). The
+   * process's own record is always consulted first; this one makes consumption atomic across processes.
+   */
+  stateClaims?: StateClaimStore;
+  /** The process's own claim record; tests may pass their own. Default: one per process. */
+  localClaims?: MemoryStateClaims;
+  /** In-process logins that duplicates may wait for. Default: one per process. */
+  inFlight?: InFlightLogins;
 }
 
 interface PendingLogin {
@@ -48,8 +68,17 @@ export class SessionStateStore {
   readonly #ttlMs: number;
   readonly #maxPending: number;
   readonly #owner: string;
+  readonly #stateClaims: StateClaimStore | undefined;
+  readonly #localClaims: MemoryStateClaims;
+  readonly #inFlight: InFlightLogins;
 
   constructor(options: SessionStateStoreOptions) {
+    if (options.stateClaims !== undefined && typeof options.stateClaims?.claim !== 'function') {
+      throw new TypeError(`${options.owner ?? '@passport-martech/oauth2'}: option "stateClaims" must be an object with a claim(key, ttlMs) method`);
+    }
+    this.#stateClaims = options.stateClaims;
+    this.#localClaims = options.localClaims ?? processStateClaims;
+    this.#inFlight = options.inFlight ?? processInFlightLogins;
     this.#key = options.key;
     this.#ttlMs = options.ttlMs ?? STATE_TTL_MS;
     this.#maxPending = options.maxPending ?? MAX_PENDING_LOGINS;
@@ -90,14 +119,48 @@ export class SessionStateStore {
     if (rest.length > 0) session[this.#key] = { pending: rest };
     else delete session[this.#key];
     if (match && rest.length > 0) this.#keepAcrossRegeneration(req, rest);
-    if (!match) {
-      const message =
-        typeof providedState === 'string' && providedState !== ''
-          ? 'Unable to verify authorization request state: it is unknown, expired or already used.'
-          : 'Unable to verify authorization request state: the callback carries no state.';
-      return callback(null, false, { message });
+    if (!match) return callback(null, false, { message: stateFailureMessage(providedState) });
+    const found = match;
+    // Answered on a later tick, outside the promise: a throw in passport's callback must not become an
+    // unhandled rejection.
+    this.#claim(req, providedState as string).then(
+      (claimed) => {
+        if (claimed === true) return process.nextTick(callback, null, found.verifier ?? true, found.appState);
+        const info = { message: stateFailureMessage(providedState) };
+        // Not enumerable: passport copies info into flash messages and logs; the promise stays out of them.
+        if (claimed) Object.defineProperty(info, AWAIT_LOGIN, { value: claimed.firstCopy, enumerable: false });
+        process.nextTick(callback, null, false, info);
+      },
+      (error: unknown) => process.nextTick(callback, toError(error)),
+    );
+  }
+
+  /**
+   * Spends a state that matched this session, atomically: true for exactly one request per state. A
+   * loser whose winner runs in this process gets the winner's outcome to wait for; any other loser, false.
+   */
+  async #claim(req: Request, state: string): Promise<true | false | { firstCopy: Promise<LoginOutcome> }> {
+    const key = stateClaimKey(this.#key, state);
+    if (!this.#localClaims.claim(key, this.#ttlMs)) {
+      // Wrapped: an async function returning a bare promise would wait for it instead of handing it over.
+      const firstCopy = this.#inFlight.waitFor(key);
+      return firstCopy ? { firstCopy } : false;
     }
-    callback(null, match.verifier ?? true, match.appState);
+    const settle = this.#inFlight.begin(key);
+    let claimed = true;
+    try {
+      if (this.#stateClaims) claimed = (await this.#stateClaims.claim(key, this.#ttlMs)) === true;
+    } catch (error) {
+      settle({});
+      throw error;
+    }
+    if (!claimed) {
+      // Another process won: this process's duplicates learn that nobody here signs in.
+      settle({});
+      return false;
+    }
+    settleByRequest.set(req, settle);
+    return true;
   }
 
   /**
@@ -142,6 +205,12 @@ export class SessionStateStore {
       `${this.#owner}: OAuth 2.0 state needs a session. Add express-session (app.use(session({...}))) before passport, or pass { state: false } to turn state off.`,
     );
   }
+}
+
+function stateFailureMessage(providedState: unknown): string {
+  return typeof providedState === 'string' && providedState !== ''
+    ? 'Unable to verify authorization request state: it is unknown, expired or already used.'
+    : 'Unable to verify authorization request state: the callback carries no state.';
 }
 
 function digest(value: string): string {

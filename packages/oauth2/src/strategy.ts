@@ -3,8 +3,10 @@ import OAuth2Strategy from 'passport-oauth2';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
 import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
-import { checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
+import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutcome } from './callback-leg';
+import { InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
 import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profile';
+import type { StateClaimStore } from './state-claims';
 import { AppState, SessionStateStore } from './state-store';
 import { BodyEncoding, ClientAuthentication, TokenClient } from './token-client';
 import { TokenSet } from './token-set';
@@ -41,10 +43,15 @@ export interface ProviderDefinition {
   tokenParams?: Readonly<Record<string, string>>;
   /** Reads the provider's error bodies; RFC 6749 when absent. */
   parseError?: ErrorBodyParser;
+  /**
+   * `error` values the provider documents for its authorization error responses beyond RFC 6749 4.1.2.1's;
+   * any other value is reported as `unknown`.
+   */
+  authorizationErrors?: readonly string[];
 }
 
 /** Options every strategy accepts (passport-oauth2's, plus ours). */
-export interface ProviderStrategyOptions {
+export interface ProviderStrategyOptions extends InsecureHttpOption {
   clientID: string;
   /** Optional only for providers whose `clientAuthentication` is `none`. */
   clientSecret?: string;
@@ -65,6 +72,12 @@ export interface ProviderStrategyOptions {
   /** A custom passport-oauth2 state store object, replacing the built-in multi-tab session store. */
   store?: OAuth2Strategy.StateStore | object | boolean;
   sessionKey?: string;
+  /**
+   * With the built-in state store: a store shared by several processes that records used states
+   * atomically (`claim(key, ttlMs)`, e.g. Redis `SET NX PX`). Within one process consumption is atomic
+   * without it.
+   */
+  stateClaims?: StateClaimStore;
   passReqToCallback?: boolean;
   skipUserProfile?: boolean | ((...args: never[]) => unknown);
   customHeaders?: Record<string, string>;
@@ -84,6 +97,7 @@ interface PassportOAuth2Internals {
   _refreshURL?: string;
   _loadUserProfile(accessToken: string, done: Done): void;
   _createOAuthError(message: string, err: unknown): Error;
+  _stateStore: StateVerifier;
   redirect(url: string, status?: number): void;
   fail(challenge?: unknown, status?: number): void;
 }
@@ -110,10 +124,13 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     if (definition.clientAuthentication !== 'none') requireString(owner, options, 'clientSecret');
     else optionalString(owner, options, 'clientSecret');
 
-    const authorizationURL = checkURL(owner, 'authorizationURL', options.authorizationURL ?? definition.authorizationURL);
-    const tokenURL = checkURL(owner, 'tokenURL', options.tokenURL ?? definition.tokenURL);
+    if (options.allowInsecureHttp !== undefined && typeof options.allowInsecureHttp !== 'boolean') {
+      throw optionError(owner, 'allowInsecureHttp', 'must be true or false');
+    }
+    const authorizationURL = checkEndpointURL(owner, 'authorizationURL', options.authorizationURL ?? definition.authorizationURL, options);
+    const tokenURL = checkEndpointURL(owner, 'tokenURL', options.tokenURL ?? definition.tokenURL, options);
     const userProfileURL = options.userProfileURL ?? definition.userProfileURL;
-    if (userProfileURL !== undefined) checkURL(owner, 'userProfileURL', userProfileURL);
+    if (userProfileURL !== undefined) checkEndpointURL(owner, 'userProfileURL', userProfileURL, options);
     if (/^https?:/i.test(options.callbackURL)) checkURL(owner, 'callbackURL', options.callbackURL);
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
@@ -124,12 +141,15 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const stateOn = options.state !== false || (options.store !== undefined && options.store !== false);
     if (pkce && !stateOn) throw optionError(owner, 'state', 'cannot be false while PKCE is on (set pkce: false too)');
     const sessionKey = options.sessionKey ?? `oauth2:${definition.name}`;
-    const store =
-      typeof options.store === 'object' && options.store !== null
-        ? options.store
-        : stateOn
-          ? new SessionStateStore({ key: sessionKey, owner })
-          : undefined;
+    const customStore = typeof options.store === 'object' && options.store !== null;
+    if (options.stateClaims !== undefined && (customStore || !stateOn)) {
+      throw optionError(owner, 'stateClaims', 'works with the built-in state store only (a custom store makes its own consumption atomic)');
+    }
+    const store = customStore
+      ? options.store
+      : stateOn
+        ? new SessionStateStore({ key: sessionKey, owner, stateClaims: options.stateClaims })
+        : undefined;
 
     if (pkce && typeof store === 'object' && typeof (store as { store?: unknown }).store === 'function' && (store as { store: () => void }).store.length !== 5) {
       // passport-oauth2 hands the PKCE verifier only to a five-argument store(req, verifier, state, meta, cb).
@@ -171,7 +191,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const internals = this as unknown as PassportOAuth2Internals;
     internals._oauth2 = new Adapter(options.clientID, options.clientSecret ?? '', '', authorizationURL, tokenURL, options.customHeaders);
     Object.defineProperty(internals._oauth2, '_clientSecret', { enumerable: false });
-    if (definition.refreshURL) internals._refreshURL = checkURL(owner, 'refreshURL', definition.refreshURL);
+    if (definition.refreshURL) internals._refreshURL = checkEndpointURL(owner, 'refreshURL', definition.refreshURL, options);
   }
 
   /** The token client this strategy uses (same encoding, client auth, timeout and token URL). */
@@ -203,7 +223,20 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
       // verify it (and PKCE would lose its verifier). It travels as app state instead: info.state on success.
       perRequest.state = new AppState(perRequest.state);
     }
-    const callbackLeg = query.code !== undefined || query.error !== undefined || body.code !== undefined;
+    const callbackLeg = query.code !== undefined || query.error !== undefined || body.code !== undefined || body.error !== undefined;
+    if (callbackLeg) {
+      // A duplicate of this callback may wait for its outcome: bounded by the token and profile requests.
+      trackLoginOutcome(self as unknown as AuthenticateAttempt, req, 2 * this.timeout + 5_000);
+      const error = query.error ?? body.error;
+      if (typeof error === 'string') {
+        return answerErrorResponse(self as unknown as AuthenticateAttempt, req, error, query.state ?? body.state, {
+          provider: this.name,
+          knownErrors: this.provider.authorizationErrors,
+          store: self._stateStore,
+          meta: { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID },
+        });
+      }
+    }
     if (perRequest.scope !== undefined) {
       perRequest.scope = normalizeScope(this.provider.packageName, perRequest.scope, this.provider.requiredScope);
     }

@@ -76,6 +76,23 @@ export async function startFakeServer(): Promise<FakeServer> {
   };
 }
 
+/**
+ * One fake provider for a test file: started before its tests, closed after, its record cleared and its
+ * default routes (serveProvider) restored before each test. Call at the top level of the file.
+ */
+export function fakeProviderForFile(): () => FakeServer {
+  let server: FakeServer | undefined;
+  beforeAll(async () => {
+    server = await startFakeServer();
+  });
+  afterAll(() => server?.close());
+  beforeEach(() => {
+    (server as FakeServer).requests.length = 0;
+    serveProvider(server as FakeServer);
+  });
+  return () => server as FakeServer;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...headers });

@@ -311,30 +311,32 @@ describe('state failures: 403, and the code is never spent', () => {
   });
 });
 
-describe('provider errors on the callback', () => {
-  it('error=access_denied is a failure (failureRedirect), not an error', async () => {
+describe('provider errors on the callback (for a login this browser started)', () => {
+  it('error=access_denied is a failure (failureRedirect) with our own message, not the provider text', async () => {
     const { agent, errors } = setup();
-    await start(agent);
-    const res = await agent.get('/auth/test/callback').query({ error: 'access_denied', error_description: 'The user said no' }).expect(302);
+    const state = (await start(agent)).searchParams.get('state');
+    const res = await agent.get('/auth/test/callback').query({ error: 'access_denied', error_description: 'The user said no', state }).expect(302);
     expect(res.headers.location).toBe('/failed');
     const failed = await agent.get('/failed').expect(401);
-    expect(failed.body).toEqual({ failed: true, messages: ['The user said no'] });
+    expect(failed.body).toEqual({ failed: true, messages: ['The sign-in was denied at test (access_denied).'] });
     expect(errors).toEqual([]);
     expect(tokenRequests()).toEqual([]);
   });
 
-  it('another error value is an AuthorizationError for the error handler', async () => {
+  it('another known error value is an AuthorizationError for the error handler, without the description or uri', async () => {
     const { agent, errors } = setup();
-    await start(agent);
+    const state = (await start(agent)).searchParams.get('state');
     const res = await agent
       .get('/auth/test/callback')
-      .query({ error: 'server_error', error_description: 'Try later', error_uri: 'https://provider.test/e' })
+      .query({ error: 'server_error', error_description: 'Try later', error_uri: 'https://provider.test/e', state })
       .expect(500);
     expect(res.body).toEqual({ error: 'server_error' });
     expect(errors).toHaveLength(1);
     const error = errors[0] as InstanceType<typeof OAuth2Strategy.AuthorizationError>;
     expect(error).toBeInstanceOf(OAuth2Strategy.AuthorizationError);
-    expect([error.message, error.code, error.uri]).toEqual(['Try later', 'server_error', 'https://provider.test/e']);
+    expect(error.name).toBe('AuthorizationError');
+    expect([error.code, error.uri, error.status]).toEqual(['server_error', undefined, 502]);
+    expect(error.message).toBe('test answered the authorization request with server_error: the authorization server met an unexpected condition');
     expect(tokenRequests()).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import {
   VerifyFunctionWithRequestAndParams,
   WithRequest,
   WithoutRequest,
-  checkURL,
+  checkEndpointURL,
   mcpDialect,
   usesMcp,
 } from '@passport-martech/oauth2';
@@ -74,7 +74,7 @@ export class OntraportStrategy extends ProviderStrategy<OntraportStrategyOptions
   constructor(options: OntraportStrategyOptions, verify: AnyVerifyFunction<OntraportProfile>);
   constructor(options: OntraportStrategyOptions, verify: AnyVerifyFunction<OntraportProfile>) {
     super(ontraportDefinition(options ?? {}), options, verify);
-    this.apiBaseURL = checkURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL);
+    this.apiBaseURL = checkEndpointURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL, options);
   }
 }
 

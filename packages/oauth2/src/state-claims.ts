@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Records that a login's state has been used, atomically: for one key, exactly one `claim` call
+ * answers true. The session alone cannot do this: express-session writes a session back only at the end
+ * of a request, so two copies of one callback (a double click, a prefetch, a retried navigation) would
+ * both find the state in the session they loaded and both spend the authorization code.
+ *
+ * Keys are digests of the state (never the state itself) and safe to use as Redis keys. With several
+ * processes, back it with a shared store, e.g. ioredis:
+ * `claim: async (key, ttlMs) => (await redis.set(`oauth2:claim:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK'`.
+ */
+export interface StateClaimStore {
+  /** Records `key` for `ttlMs` ms if it is not recorded yet; true only for the call that recorded it. */
+  claim(key: string, ttlMs: number): Promise<boolean> | boolean;
+}
+
+/**
+ * The in-process claim record every built-in state store uses first (one per process, shared by every
+ * strategy, so two apps in one process are covered too). Entries live as long as the state could still
+ * be valid and are swept as new ones arrive, so memory stays bounded by the logins of one TTL window.
+ */
+export class MemoryStateClaims implements StateClaimStore {
+  readonly #expiries = new Map<string, number>();
+
+  claim(key: string, ttlMs: number): boolean {
+    const now = Date.now();
+    this.#sweep(now);
+    const expiresAt = this.#expiries.get(key);
+    if (expiresAt !== undefined && expiresAt > now) return false;
+    this.#expiries.delete(key);
+    this.#expiries.set(key, now + ttlMs);
+    return true;
+  }
+
+  /** How many claims are held (for tests and monitoring). */
+  get size(): number {
+    return this.#expiries.size;
+  }
+
+  #sweep(now: number): void {
+    // Insertion order is expiry order for one TTL; an entry with a longer TTL only delays the sweep.
+    for (const [key, expiresAt] of this.#expiries) {
+      if (expiresAt > now) break;
+      this.#expiries.delete(key);
+    }
+  }
+}
+
+export const processStateClaims = new MemoryStateClaims();
+
+/** The claim key of a state: a digest, namespaced by the store's session key. */
+export function stateClaimKey(namespace: string, state: string): string {
+  return createHash('sha256').update(`passport-martech:state-claim\0${namespace}\0${state}`).digest('base64url');
+}
+
+/** How a login ended, for duplicates of its callback that wait for it. `user` unset: not signed in. */
+export interface LoginOutcome {
+  user?: unknown;
+  info?: unknown;
+}
+
+/** How long a finished login's outcome stays available to duplicates that arrive just after it. */
+const OUTCOME_GRACE_MS = 5_000;
+
+interface InFlight {
+  promise: Promise<LoginOutcome>;
+  resolve: (outcome: LoginOutcome) => void;
+}
+
+/**
+ * Logins in progress in this process, by claim key: a duplicate callback that lost the claim waits for
+ * the winner's outcome instead of failing, so a double click still ends signed in. Only a request that
+ * presented the same session (its pending entry matched) ever waits, so it gets nothing the winner's
+ * browser did not already get.
+ */
+export class InFlightLogins {
+  readonly #logins = new Map<string, InFlight>();
+
+  /** Registers the winner; the returned function settles it (once). */
+  begin(key: string): (outcome: LoginOutcome) => void {
+    let resolve!: (outcome: LoginOutcome) => void;
+    const promise = new Promise<LoginOutcome>((r) => (resolve = r));
+    const entry: InFlight = { promise, resolve };
+    this.#logins.set(key, entry);
+    let settled = false;
+    return (outcome) => {
+      if (settled) return;
+      settled = true;
+      entry.resolve(outcome);
+      // The user object is kept only briefly: long enough for a duplicate already on its way.
+      setTimeout(() => {
+        if (this.#logins.get(key) === entry) this.#logins.delete(key);
+      }, OUTCOME_GRACE_MS).unref();
+    };
+  }
+
+  /** The winner's outcome, when the winner runs (or just ran) in this process. */
+  waitFor(key: string): Promise<LoginOutcome> | undefined {
+    return this.#logins.get(key)?.promise;
+  }
+}
+
+export const processInFlightLogins = new InFlightLogins();
+
+/**
+ * The link between a callback request and its login's settle function, or for a duplicate the promise
+ * it should wait on. Keyed by the request object, so nothing is added to the request itself.
+ */
+export const settleByRequest = new WeakMap<object, (outcome: LoginOutcome) => void>();
+
+/** Marks a state failure whose login is in progress elsewhere in this process (see ProviderStrategy). */
+export const AWAIT_LOGIN = Symbol('passport-martech.awaitLogin');
