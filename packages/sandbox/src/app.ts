@@ -11,7 +11,7 @@ import { PROVIDER_IDS } from './types';
 export interface Sandbox {
   /** Mount it, or listen on it yourself (`startSandbox` does that for you). */
   app: Express;
-  /** Stats, faults, reset, expire and revoke, as methods. */
+  /** Stats, audit, faults, settings, reset, expire, revoke and refresh-token status, as methods. */
   state: SandboxState;
 }
 
@@ -19,7 +19,7 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   const config = resolveConfig(options);
   let state: SandboxState;
   try {
-    state = new SandboxState(options.faults ?? []);
+    state = new SandboxState(options.faults ?? [], config.refreshTokenReuse);
   } catch (e) {
     const why = e instanceof SandboxError ? e.description : String(e);
     throw new TypeError(`@passport-martech/sandbox: faults: ${why}`, { cause: e });

@@ -1,7 +1,9 @@
 /** Options checked once and resolved per provider, so handlers never deal with defaults. */
 import type { ProviderDialect } from './dialect';
 import { PROVIDERS } from './providers';
-import type { PerProvider, ProviderId, SandboxClient, SandboxOptions, SandboxUser } from './types';
+import { SandboxError } from './errors';
+import { validateRefreshTokenReuse } from './refresh-tokens';
+import type { PerProvider, ProviderId, RefreshTokenReuse, SandboxClient, SandboxOptions, SandboxUser } from './types';
 import { PROVIDER_IDS } from './types';
 
 export interface ResolvedClient {
@@ -22,6 +24,8 @@ export interface ProviderConfig {
 export interface Config {
   providers: Record<ProviderId, ProviderConfig>;
   rotateRefreshTokens: boolean;
+  /** The configured reuse policy (the state holds the current one: it can change at run time). */
+  refreshTokenReuse: RefreshTokenReuse;
   autoApprove: boolean;
   latencyMs: number;
 }
@@ -86,6 +90,15 @@ function checkKeys(name: string, map: PerProvider<unknown> | undefined): void {
   if (unknown) fail(`${name}: unknown provider "${unknown}" (expected one of ${PROVIDER_IDS.join(', ')})`);
 }
 
+function resolveReuse(given: unknown): RefreshTokenReuse {
+  if (given === undefined) return 'revoke';
+  try {
+    return validateRefreshTokenReuse(given);
+  } catch (e) {
+    return fail(e instanceof SandboxError ? e.description : String(e));
+  }
+}
+
 export function resolveConfig(options: SandboxOptions = {}): Config {
   checkKeys('clients', options.clients);
   checkKeys('users', options.users);
@@ -107,6 +120,7 @@ export function resolveConfig(options: SandboxOptions = {}): Config {
   return {
     providers,
     rotateRefreshTokens: options.rotateRefreshTokens ?? true,
+    refreshTokenReuse: resolveReuse(options.refreshTokenReuse),
     autoApprove: options.autoApprove ?? false,
     latencyMs,
   };

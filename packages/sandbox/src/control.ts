@@ -58,6 +58,25 @@ export function controlRouter(state: SandboxState): express.Router {
     const request: RevokeRequest = { provider: provider(body), refreshToken: optionalString(body, 'refreshToken') };
     res.json({ revoked: state.revoke(request) });
   });
+  router.get('/audit', (_req, res) => {
+    res.json(state.audit());
+  });
+  router.get('/settings', (_req, res) => {
+    res.json({ refreshTokenReuse: state.refreshTokenReuse() });
+  });
+  router.post('/settings', async (req, res) => {
+    const body = object(await readJsonValue(req));
+    const unknown = Object.keys(body).find((k) => k !== 'refreshTokenReuse');
+    if (unknown) throw new SandboxError(400, 'invalid_request', `unknown setting "${unknown.slice(0, 40)}"`);
+    if ('refreshTokenReuse' in body) state.setRefreshTokenReuse(body.refreshTokenReuse);
+    res.json({ refreshTokenReuse: state.refreshTokenReuse() });
+  });
+  router.post('/refresh-token-status', async (req, res) => {
+    const body = object(await readJsonValue(req));
+    const refreshToken = optionalString(body, 'refreshToken');
+    if (refreshToken === undefined) throw new SandboxError(400, 'invalid_request', 'refreshToken is required');
+    res.json(state.refreshTokenStatus(provider(body), refreshToken));
+  });
   router.use(() => {
     throw new SandboxError(404, 'not_found', 'no such sandbox control route');
   });

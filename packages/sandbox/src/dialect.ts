@@ -62,6 +62,8 @@ export interface BearerResourceContext {
   user: SandboxUser;
   /** Seconds the access token has left. */
   expiresIn: number;
+  /** This request counted against the route's `rateLimit` (per sandbox; cleared by reset). */
+  rateLimit?: { limit: number; remaining: number; resetSeconds: number };
 }
 
 export interface IntrospectContext {
@@ -79,6 +81,8 @@ export interface BearerResource {
   path: string;
   endpoint: 'identity' | 'api';
   mark: Mark;
+  /** A fixed-window request limit the provider reports (the sandbox never refuses over it). */
+  rateLimit?: { limit: number; windowMs: number };
   render(ctx: BearerResourceContext): ResourceAnswer;
   /** The provider's answer to a missing, unknown or expired token. */
   unauthorized(problem: TokenProblem): ResourceAnswer;

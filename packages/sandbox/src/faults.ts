@@ -1,17 +1,21 @@
 /**
  * Fault injection: what a client must survive from a real provider (5xx, an HTML maintenance page, a
- * redirect to a login page, an empty body, a revoked grant, slowness, a dropped connection).
+ * redirect to a login page, an empty body, a revoked grant, slowness, a dropped connection, an answer lost
+ * after the provider did the work).
  */
 import type { Response } from 'express';
 import { SandboxError, type ErrorShape, type ErrorSubject } from './errors';
 import { sleep } from './timers';
-import type { Fault, FaultKind } from './types';
+import type { Fault, FaultKind, SandboxEndpoint } from './types';
 import { ENDPOINTS, FAULT_KINDS, PROVIDER_IDS } from './types';
 
 const DEFAULT_DELAY_MS = 1000;
 const MAX_DELAY_MS = 5 * 60 * 1000;
 /** Not a listening port on any sane machine (discard); a client must not follow the redirect anyway. */
 export const FAULT_REDIRECT_LOCATION = 'http://127.0.0.1:9/elsewhere';
+
+/** Endpoints whose handler acts on a `lost_answer` fault (it needs work done before the answer). */
+const LOST_ANSWER_ENDPOINTS: readonly SandboxEndpoint[] = ['token', 'refresh'];
 
 function bad(description: string): SandboxError {
   return new SandboxError(400, 'invalid_request', description);
@@ -44,6 +48,9 @@ export function validateFault(input: unknown): Fault {
     endpoint: oneOf(raw.endpoint, ENDPOINTS, 'endpoint'),
     fault: oneOf(raw.fault, FAULT_KINDS, 'fault'),
   };
+  if (fault.fault === 'lost_answer' && !LOST_ANSWER_ENDPOINTS.includes(fault.endpoint)) {
+    throw bad(`"lost_answer" applies to the ${LOST_ANSWER_ENDPOINTS.join(' and ')} endpoints only`);
+  }
   const delayMs = optionalInteger(raw.delayMs, 'delayMs', 0, MAX_DELAY_MS);
   const times = optionalInteger(raw.times, 'times', 1, 1_000_000);
   if (delayMs !== undefined) fault.delayMs = delayMs;
@@ -79,6 +86,10 @@ export async function applyFault(
       // No answer at all: the client sees a reset / "socket hang up".
       res.req.socket.destroy();
       return true;
+    case 'lost_answer':
+      // The handler does all its work; answerLost() then destroys the connection instead of answering.
+      res.locals.loseAnswer = true;
+      return false;
     case 'html':
       res.status(200).type('html').send(HTML_PAGE);
       return true;
@@ -96,4 +107,14 @@ export async function applyFault(
       return true;
     }
   }
+}
+
+/**
+ * True when a `lost_answer` fault applies to this request: the connection is destroyed (the client sees a
+ * reset / "socket hang up") and the caller must not answer.
+ */
+export function answerLost(res: Response): boolean {
+  if (res.locals.loseAnswer !== true) return false;
+  res.req.socket.destroy();
+  return true;
 }

@@ -28,7 +28,13 @@ function answerForToken(rt: ProviderRuntime, res: Response, route: BearerResourc
   if (!record) return send(res, route.unauthorized('invalid'));
   const expiresIn = secondsLeft(record.expiresAt);
   if (expiresIn === 0) return send(res, route.unauthorized('expired'));
-  send(res, route.render({ token, grant: record, user: record.user, expiresIn }));
+  let rateLimit;
+  if (route.kind === 'bearer' && route.rateLimit) {
+    const { limit, windowMs } = route.rateLimit;
+    const window = rt.state.rateWindow(`${rt.provider.dialect.id}:${route.path}`, windowMs);
+    rateLimit = { limit, remaining: Math.max(0, limit - window.used), resetSeconds: Math.ceil((window.resetsAt - Date.now()) / 1000) };
+  }
+  send(res, route.render({ token, grant: record, user: record.user, expiresIn, rateLimit }));
 }
 
 export async function bearerResource(rt: ProviderRuntime, route: BearerResource, req: Request, res: Response): Promise<void> {

@@ -3,7 +3,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSandbox } from './app';
 import type { SandboxState } from './state';
-import type { ExpireRequest, Fault, ProviderId, RevokeRequest, SandboxStats, StartOptions } from './types';
+import type {
+  ExpireRequest,
+  Fault,
+  ProviderId,
+  RefreshTokenReuse,
+  RefreshTokenStatus,
+  RevokeRequest,
+  SandboxAudit,
+  SandboxStats,
+  StartOptions,
+} from './types';
 import { PROVIDER_IDS } from './types';
 
 export interface RunningSandbox {
@@ -17,14 +27,20 @@ export interface RunningSandbox {
   /** Stops listening and drops open connections. Safe to call twice. */
   close(): Promise<void>;
   stats(): SandboxStats;
-  /** Clears faults, stats, codes and tokens. */
+  /** Per-provider refresh-token counters (no token values). */
+  audit(): SandboxAudit;
+  /** Clears faults, stats, the audit, codes and tokens; the reuse policy goes back to the configured one. */
   reset(): void;
   addFault(fault: Fault): Fault;
   clearFaults(): void;
   /** Makes access tokens expired now; returns how many. */
   expire(request: ExpireRequest): number;
-  /** Revokes refresh tokens; returns how many. */
+  /** Revokes the grants of refresh tokens; returns how many live refresh tokens stopped working. */
   revoke(request: RevokeRequest): number;
+  /** Sets what a rotated refresh token does when presented again; throws on a malformed policy. */
+  setRefreshTokenReuse(policy: RefreshTokenReuse): RefreshTokenReuse;
+  /** Whether a refresh token would work now, was rotated, or had its grant revoked. */
+  refreshTokenStatus(provider: ProviderId, refreshToken: string): RefreshTokenStatus;
 }
 
 /** A host as it appears in a URL: IPv6 in brackets, wildcard addresses as loopback. */
@@ -62,10 +78,13 @@ export async function startSandbox(options: StartOptions = {}): Promise<RunningS
       return closing;
     },
     stats: () => state.stats(),
+    audit: () => state.audit(),
     reset: () => state.reset(),
     addFault: (fault) => state.addFault(fault),
     clearFaults: () => state.clearFaults(),
     expire: (request) => state.expire(request),
     revoke: (request) => state.revoke(request),
+    setRefreshTokenReuse: (policy) => state.setRefreshTokenReuse(policy),
+    refreshTokenStatus: (provider, refreshToken) => state.refreshTokenStatus(provider, refreshToken),
   };
 }

@@ -1,15 +1,19 @@
 /**
- * Everything the sandbox remembers: pending consent transactions, authorization codes, tokens, faults and
- * request counts. In memory only; `reset()` forgets it all.
+ * Everything the sandbox remembers: pending consent transactions, authorization codes, tokens, faults,
+ * request counts and rate-limit windows. In memory only; `reset()` forgets it all.
  */
 import { randomBytes } from 'node:crypto';
 import { validateFault } from './faults';
+import { RefreshTokens, type Lineage, type RefreshTokenRecord } from './refresh-tokens';
 import type {
   EndpointCounts,
   ExpireRequest,
   Fault,
   ProviderId,
+  RefreshTokenReuse,
+  RefreshTokenStatus,
   RevokeRequest,
+  SandboxAudit,
   SandboxEndpoint,
   SandboxStats,
   SandboxUser,
@@ -43,19 +47,15 @@ interface Expiring {
 
 export interface CodeRecord extends Authorization, Expiring {
   used: boolean;
+  /** The grant family started when the code was redeemed. */
+  family?: string;
 }
 
-export interface AccessTokenRecord extends Grant, Expiring {
+export interface AccessTokenRecord extends Grant, Expiring, Partial<Lineage> {
   token: string;
-  /** The code these tokens came from, so a replayed code can revoke them (RFC 6749 section 4.1.2). */
-  fromCode?: string;
 }
 
-/** Only live refresh tokens are kept: a revoked or rotated one is deleted. */
-export interface RefreshTokenRecord extends Grant {
-  token: string;
-  fromCode?: string;
-}
+export type { RefreshTokenRecord } from './refresh-tokens';
 
 /** A consent transaction lives as long as a code. */
 export const CODE_TTL_MS = 10 * 60 * 1000;
@@ -82,15 +82,21 @@ export class SandboxState {
   private readonly transactions = new Map<string, Authorization & Expiring>();
   private readonly codes = new Map<string, CodeRecord>();
   private readonly accessTokens = new Map<string, AccessTokenRecord>();
-  private readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** Refresh tokens, their grant families, the reuse policy and the refresh audit (src/refresh-tokens.ts). */
+  readonly refreshTokens: RefreshTokens;
+  /** Fixed rate-limit windows (Ontraport's API): key -> window start and requests counted in it. */
+  private readonly rateWindows = new Map<string, { start: number; used: number }>();
   /** Marketo hands out the same client-credentials token until it expires: provider:clientId -> token. */
   private readonly clientCredentialTokens = new Map<string, string>();
   private activeFaults: ActiveFault[] = [];
   private counts = this.emptyStats();
   private issued = 0;
 
-  constructor(initialFaults: Fault[] = []) {
+  constructor(initialFaults: Fault[] = [], refreshTokenReuse: RefreshTokenReuse = 'revoke') {
     for (const fault of initialFaults) this.addFault(fault);
+    this.refreshTokens = new RefreshTokens(refreshTokenReuse, (family) => {
+      for (const t of this.accessTokens.values()) if (t.family === family) t.expiresAt = Math.min(t.expiresAt, 0);
+    });
   }
 
   private emptyStats(): SandboxStats {
@@ -134,15 +140,38 @@ export class SandboxState {
     return fault;
   }
 
-  /** Clears faults, stats, transactions, codes and tokens. */
+  /**
+   * Clears faults, stats, the audit, transactions, codes, tokens and rate-limit windows; the refresh-token
+   * reuse policy goes back to the configured one.
+   */
   reset(): void {
     this.transactions.clear();
     this.codes.clear();
     this.accessTokens.clear();
     this.refreshTokens.clear();
     this.clientCredentialTokens.clear();
+    this.rateWindows.clear();
     this.activeFaults = [];
     this.counts = this.emptyStats();
+  }
+
+  // ---- refresh-token truth, policy and audit ------------------------------------------------------
+
+  audit(): SandboxAudit {
+    return this.refreshTokens.audit();
+  }
+
+  refreshTokenStatus(provider: ProviderId, refreshToken: string): RefreshTokenStatus {
+    return this.refreshTokens.status(provider, refreshToken);
+  }
+
+  refreshTokenReuse(): RefreshTokenReuse {
+    return this.refreshTokens.reusePolicy;
+  }
+
+  /** Validates and sets the reuse policy; throws SandboxError (400) when it is malformed. */
+  setRefreshTokenReuse(policy: unknown): RefreshTokenReuse {
+    return this.refreshTokens.setReusePolicy(policy);
   }
 
   // ---- test controls ------------------------------------------------------------------------------
@@ -160,16 +189,19 @@ export class SandboxState {
     return targets.length;
   }
 
-  /** Revokes refresh tokens; returns how many. An unknown named token is a 404. */
+  /**
+   * Revokes the grants of live refresh tokens (the named one's, or all of the provider's); returns how many
+   * live refresh tokens stopped working. Access tokens are left alone. An unknown named token is a 404.
+   */
   revoke({ provider, refreshToken }: RevokeRequest): number {
-    const targets = [...this.refreshTokens.values()].filter(
-      (t) => t.provider === provider && (refreshToken === undefined || t.token === refreshToken),
-    );
+    const targets = this.refreshTokens.live(provider).filter((t) => refreshToken === undefined || t.token === refreshToken);
     if (refreshToken !== undefined && targets.length === 0) {
       throw new SandboxError(404, 'not_found', 'no such live refresh token for this provider');
     }
-    for (const t of targets) this.refreshTokens.delete(t.token);
-    return targets.length;
+    const families = new Set(targets.map((t) => t.family));
+    let revoked = 0;
+    for (const family of families) revoked += this.refreshTokens.revokeFamily(family, { accessTokens: false });
+    return revoked;
   }
 
   // ---- consent transactions and codes -------------------------------------------------------------
@@ -201,39 +233,37 @@ export class SandboxState {
   }
 
   /**
-   * Looks a code up and spends it. A replayed code returns `replayed` and revokes the tokens issued from it
-   * (RFC 6749 section 4.1.2: the server SHOULD revoke them).
+   * Looks a code up and spends it, starting a grant family. A replayed code returns `replayed` and revokes
+   * the grant issued from it (RFC 6749 section 4.1.2: the server SHOULD revoke the tokens).
    */
-  redeemCode(provider: ProviderId, code: string): { record?: CodeRecord; replayed: boolean } {
+  redeemCode(provider: ProviderId, code: string): { record?: CodeRecord & Lineage; replayed: boolean } {
     const record = this.codes.get(code);
     if (!record || record.provider !== provider || record.expiresAt <= Date.now()) return { replayed: false };
     if (record.used) {
-      for (const t of this.accessTokens.values()) if (t.fromCode === code) t.expiresAt = 0;
-      for (const t of this.refreshTokens.values()) if (t.fromCode === code) this.refreshTokens.delete(t.token);
+      if (record.family) this.refreshTokens.revokeFamily(record.family);
       return { replayed: true };
     }
     record.used = true;
-    return { record, replayed: false };
+    record.family = this.refreshTokens.newFamily();
+    return { record: { ...record, fromCode: code, family: record.family }, replayed: false };
   }
 
   // ---- tokens -------------------------------------------------------------------------------------
 
-  issueAccessToken(grant: Grant, ttlSeconds: number, fromCode?: string): AccessTokenRecord {
+  issueAccessToken(grant: Grant, ttlSeconds: number, lineage?: Lineage): AccessTokenRecord {
     if (++this.issued % 1000 === 0) this.forgetLongExpiredTokens();
     const record: AccessTokenRecord = {
       ...grant,
+      ...lineage,
       token: randomToken(`${grant.provider}-at-`),
       expiresAt: Date.now() + ttlSeconds * 1000,
-      fromCode,
     };
     this.accessTokens.set(record.token, record);
     return record;
   }
 
-  issueRefreshToken(grant: Grant, fromCode?: string): RefreshTokenRecord {
-    const record: RefreshTokenRecord = { ...grant, token: randomToken(`${grant.provider}-rt-`), fromCode };
-    this.refreshTokens.set(record.token, record);
-    return record;
+  issueRefreshToken(grant: Grant, lineage: Lineage): RefreshTokenRecord {
+    return this.refreshTokens.issue(grant, lineage, randomToken(`${grant.provider}-rt-`));
   }
 
   /** Any access token of the provider, expired or not (the caller tells the two apart). */
@@ -244,13 +274,20 @@ export class SandboxState {
 
   /** A live refresh token of the provider. */
   findRefreshToken(provider: ProviderId, token: string): RefreshTokenRecord | undefined {
-    const record = this.refreshTokens.get(token);
-    return record && record.provider === provider ? record : undefined;
+    const record = this.refreshTokens.find(provider, token);
+    return record && this.refreshTokens.isLive(record) ? record : undefined;
   }
 
-  /** Rotation: the used refresh token stops working. */
-  deleteRefreshToken(token: string): void {
-    this.refreshTokens.delete(token);
+  /** Counts a request in a fixed window (`key` per limit); returns the requests used and the window's end. */
+  rateWindow(key: string, windowMs: number): { used: number; resetsAt: number } {
+    const now = Date.now();
+    let window = this.rateWindows.get(key);
+    if (!window || now - window.start >= windowMs) {
+      window = { start: now, used: 0 };
+      this.rateWindows.set(key, window);
+    }
+    window.used += 1;
+    return { used: window.used, resetsAt: window.start + windowMs };
   }
 
   /**

@@ -5,7 +5,9 @@ import { authenticateClient } from './client-auth';
 import type { ResolvedClient } from './config';
 import type { FlowDialect } from './dialect';
 import { SandboxError, invalidGrant, invalidRequest } from './errors';
+import { answerLost } from './faults';
 import { verifyPkce } from './pkce';
+import type { Refusal } from './refresh-tokens';
 import { preamble, type ProviderRuntime } from './runtime';
 import type { Grant } from './state';
 
@@ -46,16 +48,28 @@ function authorizationCodeGrant(rt: ProviderRuntime, flow: FlowDialect, params: 
   verifyPkce(record, params.get('code_verifier'));
   checkResource(flow, params, record.resource, true);
   const grant = grantOf(record);
-  const access = rt.state.issueAccessToken(grant, rt.provider.accessTokenTtlSeconds, code);
-  const refresh = rt.state.issueRefreshToken(grant, code);
+  // The grant family started when the code was spent; every token refreshed from these inherits it.
+  const lineage = { fromCode: code, family: record.family };
+  const access = rt.state.issueAccessToken(grant, rt.provider.accessTokenTtlSeconds, lineage);
+  const refresh = rt.state.issueRefreshToken(grant, lineage);
   return { grant, access, refreshToken: refresh.token };
 }
 
+const REFUSALS: Record<Refusal, string> = {
+  revoked: 'refresh token is invalid, expired or revoked',
+  rotated: 'refresh token was already used (it has been rotated)',
+  'reuse-detected': 'refresh token was already used; the whole grant is revoked (reuse detection)',
+};
+
 function refreshTokenGrant(rt: ProviderRuntime, flow: FlowDialect, params: Params, client: ResolvedClient) {
   const token = required(params, 'refresh_token');
-  const record = rt.state.findRefreshToken(rt.provider.dialect.id, token);
-  if (!record || record.flow !== flow.name) throw invalidGrant('refresh token is invalid, expired or revoked', 'refresh_token');
+  const ledger = rt.state.refreshTokens;
+  const record = ledger.find(rt.provider.dialect.id, token);
+  if (!record || record.flow !== flow.name) throw invalidGrant(REFUSALS.revoked, 'refresh_token');
   if (record.clientId !== client.clientId) throw invalidGrant('refresh token was issued to another client', 'refresh_token');
+  // A rotated token presented again: refused, revokes the grant, or works inside a grace window (policy).
+  const refusal = ledger.present(record);
+  if (refusal) throw invalidGrant(REFUSALS[refusal], 'refresh_token');
   checkResource(flow, params, record.resource, false);
   let grant = grantOf(record);
   const scope = params.get('scope');
@@ -67,13 +81,29 @@ function refreshTokenGrant(rt: ProviderRuntime, flow: FlowDialect, params: Param
     }
     grant = { ...grant, scopes };
   }
+  const lineage = { fromCode: record.fromCode, family: record.family };
   let refreshToken = token;
   if (rt.config.rotateRefreshTokens) {
-    rt.state.deleteRefreshToken(token);
-    refreshToken = rt.state.issueRefreshToken(grant, record.fromCode).token;
+    ledger.rotate(record);
+    refreshToken = rt.state.issueRefreshToken(grant, lineage).token;
   }
-  const access = rt.state.issueAccessToken(grant, rt.provider.accessTokenTtlSeconds, record.fromCode);
+  const access = rt.state.issueAccessToken(grant, rt.provider.accessTokenTtlSeconds, lineage);
+  ledger.countGranted(rt.provider.dialect.id);
   return { grant, access, refreshToken };
+}
+
+function grant(rt: ProviderRuntime, flow: FlowDialect, params: Params, client: ResolvedClient) {
+  const grantType = required(params, 'grant_type');
+  if (grantType === 'authorization_code') return authorizationCodeGrant(rt, flow, params, client);
+  if (grantType === 'refresh_token') return refreshTokenGrant(rt, flow, params, client);
+  throw new SandboxError(400, 'unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
+}
+
+/** After a `lost_answer` fault: destroys the connection instead of answering, and counts it. */
+function loseAnswer(rt: ProviderRuntime, res: Response): boolean {
+  if (!answerLost(res)) return false;
+  rt.state.refreshTokens.countLostAnswer(rt.provider.dialect.id);
+  return true;
 }
 
 export async function token(rt: ProviderRuntime, flow: FlowDialect, req: Request, res: Response): Promise<void> {
@@ -95,13 +125,16 @@ export async function token(rt: ProviderRuntime, flow: FlowDialect, req: Request
     subject: isRefresh ? 'refresh_token' : 'code',
   });
   if (answered) return;
-  if (bodyError) throw bodyError;
-  const client = authenticateClient(req, params, flow.clientAuth, rt.provider.clients);
-  const grantType = required(params, 'grant_type');
   let issued;
-  if (grantType === 'authorization_code') issued = authorizationCodeGrant(rt, flow, params, client);
-  else if (grantType === 'refresh_token') issued = refreshTokenGrant(rt, flow, params, client);
-  else throw new SandboxError(400, 'unsupported_grant_type', 'grant_type must be authorization_code or refresh_token');
+  try {
+    if (bodyError) throw bodyError;
+    issued = grant(rt, flow, params, authenticateClient(req, params, flow.clientAuth, rt.provider.clients));
+  } catch (e) {
+    // `lost_answer`: the work is done (or refused); whatever the answer was, it never arrives.
+    if (loseAnswer(rt, res)) return;
+    throw e;
+  }
+  if (loseAnswer(rt, res)) return;
   const body = flow.tokenResponse({
     accessToken: issued.access.token,
     refreshToken: issued.refreshToken,

@@ -7,7 +7,17 @@ export type ProviderId = (typeof PROVIDER_IDS)[number];
 export const ENDPOINTS = ['authorize', 'token', 'refresh', 'identity', 'api', 'clientCredentials'] as const;
 export type SandboxEndpoint = (typeof ENDPOINTS)[number];
 
-export const FAULT_KINDS = ['http500', 'http503', 'html', 'redirect', 'empty', 'invalid_grant', 'delay', 'drop'] as const;
+export const FAULT_KINDS = [
+  'http500',
+  'http503',
+  'html',
+  'redirect',
+  'empty',
+  'invalid_grant',
+  'delay',
+  'drop',
+  'lost_answer',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** A registered OAuth client. */
@@ -44,6 +54,16 @@ export interface Fault {
   times?: number;
 }
 
+/**
+ * What happens when an already-rotated refresh token is presented again:
+ * - `'revoke'`: it is `invalid_grant` (nothing else changes);
+ * - `'revoke-grant'`: reuse detection (RFC 9700 section 4.14.2): the whole grant (every refresh and access token
+ *   descended from the same authorization) is revoked, and the answer is `invalid_grant`;
+ * - `{ graceSeconds }`: it keeps working for that many seconds after its rotation (each use issues new tokens),
+ *   then it is `invalid_grant`.
+ */
+export type RefreshTokenReuse = 'revoke' | 'revoke-grant' | { graceSeconds: number };
+
 export type PerProvider<T> = Partial<Record<ProviderId, T>>;
 
 export interface SandboxOptions {
@@ -53,6 +73,8 @@ export interface SandboxOptions {
   accessTokenTtlSeconds?: number | PerProvider<number>;
   /** Default true: a used refresh token is revoked and a new one returned. */
   rotateRefreshTokens?: boolean;
+  /** What a rotated refresh token does when presented again (default `'revoke'`); only with rotation on. */
+  refreshTokenReuse?: RefreshTokenReuse;
   /** Default false: when true, authorize redirects with a code at once instead of showing the consent page. */
   autoApprove?: boolean;
   /** Added to every token, identity, client-credentials and API response (milliseconds). */
@@ -84,3 +106,27 @@ export interface RevokeRequest {
   /** Only this token; otherwise every refresh token of the provider. */
   refreshToken?: string;
 }
+
+/** The truth about one refresh token, for checkers. */
+export interface RefreshTokenStatus {
+  /** A refresh_token grant with it (by its client) would succeed now. */
+  live: boolean;
+  /** Its grant was revoked: by reuse detection, by `revoke`, or by a replayed authorization code. */
+  grantRevoked: boolean;
+  /** It was used and replaced by a new refresh token. */
+  rotated: boolean;
+}
+
+/** Per-provider refresh-token counters. Never carries token values. */
+export interface RefreshAudit {
+  /** refresh_token grants that issued tokens (an answer lost by `lost_answer` included). */
+  refreshGranted: number;
+  /** refresh_token grants that presented an already-rotated refresh token (inside a grace window or not). */
+  rotatedPresented: number;
+  /** Grants revoked by reuse detection (`refreshTokenReuse: 'revoke-grant'`). */
+  grantsRevokedByReuse: number;
+  /** Token-endpoint answers destroyed by the `lost_answer` fault after the work was done. */
+  lostAnswers: number;
+}
+
+export type SandboxAudit = Record<ProviderId, RefreshAudit>;

@@ -2,7 +2,7 @@
  * Ontraport. The 2024 guides' authorization-code flow (GUIDE: JSON token body) and the real OAuth 2.1
  * server of Ontraport's MCP server (CODE: form body, PKCE S256, `resource`, scope `mcp:tools`).
  */
-import type { FlowDialect, ProviderDialect, ResourceAnswer, TokenResponseInput } from '../dialect';
+import type { BearerResourceContext, FlowDialect, ProviderDialect, ResourceAnswer, TokenResponseInput } from '../dialect';
 import { rfc6749Shape } from '../errors';
 import { sandboxUserinfo } from './common';
 
@@ -20,21 +20,16 @@ function unauthorized(): ResourceAnswer {
   return { status: 401, body: { code: 1, message: 'Invalid token' } };
 }
 
-/** CODE: 180 requests per minute, reported in X-Rate-Limit-* headers; here a fixed window per process. */
-const RATE_LIMIT = 180;
-let windowStart = 0;
-let used = 0;
-function rateLimitHeaders(): Record<string, string> {
-  const now = Date.now();
-  if (now - windowStart >= 60_000) {
-    windowStart = now;
-    used = 0;
-  }
-  used += 1;
+/**
+ * CODE: 180 requests per minute, reported in X-Rate-Limit-* headers; here a fixed window per sandbox
+ * (its state, cleared by reset()), never enforced.
+ */
+function rateLimitHeaders(rateLimit: BearerResourceContext['rateLimit']): Record<string, string> {
+  if (!rateLimit) return {};
   return {
-    'X-Rate-Limit-Limit': String(RATE_LIMIT),
-    'X-Rate-Limit-Remaining': String(Math.max(0, RATE_LIMIT - used)),
-    'X-Rate-Limit-Reset': String(Math.ceil((windowStart + 60_000 - now) / 1000)),
+    'X-Rate-Limit-Limit': String(rateLimit.limit),
+    'X-Rate-Limit-Remaining': String(rateLimit.remaining),
+    'X-Rate-Limit-Reset': String(rateLimit.resetSeconds),
   };
 }
 
@@ -81,8 +76,9 @@ export const ontraport: ProviderDialect = {
       path: '/1/Contacts',
       endpoint: 'api',
       mark: 'CODE',
-      render: ({ user }) => ({
-        headers: rateLimitHeaders(),
+      rateLimit: { limit: 180, windowMs: 60_000 },
+      render: ({ user, rateLimit }) => ({
+        headers: rateLimitHeaders(rateLimit),
         body: {
           code: 0,
           data: [
