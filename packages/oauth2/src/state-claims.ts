@@ -62,6 +62,8 @@ export interface LoginOutcome {
 
 /** How long a finished login's outcome stays available to duplicates that arrive just after it. */
 const OUTCOME_GRACE_MS = 5_000;
+/** A login that never reports its end (a verify that never answers) is forgotten after this. */
+const MAX_IN_FLIGHT_MS = 10 * 60 * 1000;
 
 interface InFlight {
   promise: Promise<LoginOutcome>;
@@ -84,15 +86,18 @@ export class InFlightLogins {
     const entry: InFlight = { promise, resolve };
     this.#logins.set(key, entry);
     let settled = false;
-    return (outcome) => {
+    const settle = (outcome: LoginOutcome) => {
       if (settled) return;
       settled = true;
+      clearTimeout(abandoned);
       entry.resolve(outcome);
       // The user object is kept only briefly: long enough for a duplicate already on its way.
       setTimeout(() => {
         if (this.#logins.get(key) === entry) this.#logins.delete(key);
       }, OUTCOME_GRACE_MS).unref();
     };
+    const abandoned = setTimeout(() => settle({}), MAX_IN_FLIGHT_MS).unref();
+    return settle;
   }
 
   /** The winner's outcome, when the winner runs (or just ran) in this process. */

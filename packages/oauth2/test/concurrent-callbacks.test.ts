@@ -105,6 +105,22 @@ describe('the same callback delivered several times at once, one cookie', () => 
     }
   });
 
+  it('when the first copy fails, the copies waiting for it are plain state failures (no second exchange)', async () => {
+    fake().route('POST', '/oauth/token', (_req, res) => setTimeout(() => sendJson(res, 400, { error: 'invalid_grant' }), 100));
+    const app = await startApp();
+    try {
+      const { cookie, state } = await startLogin(app.server);
+      const copies = await Promise.all(
+        Array.from({ length: 3 }, () => request(app.server).get('/auth/test/callback').query({ code: AUTH_CODE, state }).set('Cookie', cookie)),
+      );
+      expect(tokenRequests()).toHaveLength(1);
+      expect(copies.map((r) => r.status).sort()).toEqual([302, 302, 500]);
+      expect(copies.filter((r) => r.status === 302).map((r) => r.headers.location)).toEqual(['/failed', '/failed']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a copy that arrives after the login finished is a plain state failure, the code still spent once', async () => {
     const app = await startApp();
     try {
