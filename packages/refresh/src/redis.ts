@@ -13,5 +13,7 @@ export interface RedisClient {
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>;
   zadd(key: string, score: number, member: string): Promise<unknown>;
   zrem(key: string, member: string): Promise<unknown>;
+  hincrby(key: string, field: string, increment: number): Promise<number>;
+  hdel(key: string, field: string): Promise<number>;
   zrangebyscore(key: string, min: number | string, max: number | string, limit: 'LIMIT', offset: number, count: number): Promise<string[]>;
 }
