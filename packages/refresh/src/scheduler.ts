@@ -74,7 +74,7 @@ export class RefreshScheduler {
   readonly #onError: RefreshSchedulerOptions['onError'];
   readonly #onPassError: RefreshSchedulerOptions['onPassError'];
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<SchedulerPassResult> | undefined;
+  #running: Promise<void> | undefined;
   #started = false;
 
   constructor(options: RefreshSchedulerOptions) {
@@ -118,7 +118,7 @@ export class RefreshScheduler {
     this.#started = false;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
+    await this.#running;
   }
 
   get running(): boolean {
@@ -132,7 +132,8 @@ export class RefreshScheduler {
    */
   tick(): Promise<SchedulerPassResult> {
     const pass = this.#pass();
-    const running = pass.finally(() => {
+    // Only for stop() to wait on: the caller handles the pass's own rejection.
+    const running = pass.then(ignore, ignore).finally(() => {
       if (this.#running === running) this.#running = undefined;
     });
     this.#running = running;
@@ -243,3 +244,5 @@ function check(name: string, value: number, min: number): number {
   }
   return value;
 }
+
+function ignore(): void {}

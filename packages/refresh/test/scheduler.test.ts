@@ -88,7 +88,7 @@ test('tick(): a revoked token is dropped from the schedule and reported; a vanis
   sandbox.revoke({ provider: 'hubspot', refreshToken: tokens.refreshToken });
   await client.zadd('sched2', Date.now(), storeKey('ghost', 'hubspot'));
   const result = await scheduler.tick();
-  expect(result).toEqual({ due: 2, refreshed: 0, dropped: 2, failed: 0 });
+  expect(result).toEqual({ due: 2, refreshed: 0, dropped: 2, failed: 0, running: 0 });
   expect(await client.zcard('sched2')).toBe(0);
   expect(errors).toEqual([expect.objectContaining({ userKey: 'revoked', error: expect.objectContaining({ code: 'REAUTHENTICATION_REQUIRED' }) })]);
   await expect(manager.get('revoked', 'hubspot')).resolves.toBeUndefined();
@@ -114,7 +114,7 @@ test('a malformed member whose removal fails does not reject the pass: the other
   const tokens = await login(sandbox.url);
   await manager.save('due', 'hubspot', { ...tokens, expiresAt: Date.now() + 10_000 });
   await client.zadd('sched3', Date.now(), 'no-colon-so-not-a-store-key');
-  await expect(scheduler.tick()).resolves.toEqual({ due: 2, refreshed: 1, dropped: 0, failed: 1 });
+  await expect(scheduler.tick()).resolves.toEqual({ due: 2, refreshed: 1, dropped: 0, failed: 1, running: 0 });
   expect(events).toEqual([expect.objectContaining({ userKey: 'due', trigger: 'scheduled' })]);
   expect(passErrors.map((e) => e.message)).toEqual(['zrem failed: connection lost']);
 });
