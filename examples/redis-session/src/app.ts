@@ -12,19 +12,25 @@ import type { Profile, TokenParams } from '@passport-martech/oauth2';
 import { MemoryTokenStore, RedisLock, RedisTokenStore, TokenManager, TokenRefresher, type TokenStore } from '@passport-martech/refresh';
 import { accountSummary, identityFromProfile, MemoryAccountStore, RedisAccountStore, type Account, type AccountStore, type AccountSummary } from './accounts';
 import { isProviderId, PROVIDER_IDS, PROVIDER_INFO, type AppConfig, type ProviderId } from './config';
-import { errorView, HttpError, notFound, UNAVAILABLE, type ErrorView } from './errors';
+import { aboutProvider, errorView, HttpError, notFound, UNAVAILABLE, type ErrorView } from './errors';
 import { SCRIPT, STYLESHEET } from './html';
 import { createLogger, requestLogger, serializeError } from './logging';
-import { accountPage, errorPage, homePage, logoutPage, type ApiResult, type SiteInfo, type TokenView, type Viewer } from './pages';
+import { logoutRoutes } from './logout';
+import { hasLinkIntent, LINK_INTENT_MS, linkNotConfirmed, takeLinkIntent } from './link-intent';
+import { accountPage, errorPage, homePage, prettyBody, type ApiResult, type SiteInfo, type TokenView, type Viewer } from './pages';
 import { createStrategy, sampleApiUrl, TOKEN_REJECTED, type Verify } from './providers';
+import { rateLimit } from './rate-limit';
 import { closeRedis, createRedisClient, waitForRedis } from './redis';
 import { csrfToken, safeReturnTo, validCsrf } from './security';
+import { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from './session-index';
 import { ThrottledTouchRedisStore } from './session-store';
 
 export const SESSION_COOKIE = 'sid';
 export const SESSION_PREFIX = 'sess:';
 export const TOKEN_PREFIX = 'tokens:';
 export const ACCOUNT_PREFIX = 'app:';
+/** How long a pending login lives (the oauth2 state store's entry lifetime), and so a visitor's session. */
+export const PENDING_LOGIN_MS = 10 * 60_000;
 
 export interface CreateAppOptions {
   /** Defaults to a pino logger at `config.logLevel` on stdout. */
@@ -81,12 +87,14 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   let sessionStore: Store;
   let accounts: AccountStore;
   let tokenStore: TokenStore;
+  let sessionIndex: SessionIndex;
   // Validated by loadConfig with the refresh package's own parser; RedisTokenStore takes the string as is.
   const encryptionKey = config.tokenEncryptionKey || undefined;
   if (memory) {
     sessionStore = new MemoryStore();
     accounts = new MemoryAccountStore();
     tokenStore = new MemoryTokenStore();
+    sessionIndex = new MemorySessionIndex();
   } else {
     redis = createRedisClient({
       url: config.redisUrl,
@@ -94,14 +102,17 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       commandTimeoutMs: config.redisCommandTimeoutMs,
       logger,
     });
-    // EXPIRE at most once per SESSION_TOUCH_SECONDS per session, not after every request (session-store.ts).
+    // EXPIRE at most once per SESSION_TOUCH_SECONDS per session, not after every request, and no write
+    // brings back a session that a logout ended (session-store.ts).
     sessionStore = new ThrottledTouchRedisStore({
       client: redis,
       prefix: SESSION_PREFIX,
       ttl: config.sessionTtlSeconds,
       touchIntervalMs: config.sessionTouchSeconds * 1000,
+      onEndedSessionWrite: () => logger.info('a request of a session that was logged out meanwhile ended; the session stays ended'),
     });
     accounts = new RedisAccountStore(redis, ACCOUNT_PREFIX);
+    sessionIndex = new RedisSessionIndex(redis, SESSION_PREFIX, ACCOUNT_PREFIX);
     tokenStore = new RedisTokenStore({
       client: redis,
       prefix: TOKEN_PREFIX,
@@ -234,6 +245,22 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     res.type('js').set('Cache-Control', 'public, max-age=300').send(SCRIPT);
   });
 
+  // Login starts and callbacks per client address (rate-limit.ts), before anything touches the session
+  // store: a refused request costs no Redis command.
+  app.use(
+    '/auth',
+    rateLimit({
+      limit: config.authRateLimit,
+      refuse: (req, res, retryAfter) =>
+        sendError(req, res, {
+          status: 429,
+          title: 'Too many sign-in attempts',
+          message: `Too many sign-in requests from your network in the last minute. Try again in ${retryAfter} seconds.`,
+          retryAfter,
+        }),
+    }),
+  );
+
   // Fail fast: a request that carries a session cookie needs Redis. While it is down, answer 503 now
   // instead of waiting on the store (a cookie-less home page may still render).
   const cookiePattern = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`);
@@ -340,6 +367,10 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       }
       returnTo = safe;
     }
+    // A visitor who is not signed in costs at most a short-lived key: the session that holds the pending
+    // login lives as long as the login may (the state store's 10 minutes), not SESSION_TTL_SECONDS. The
+    // login's callback regenerates the session, and the signed-in one gets the full lifetime.
+    if (!currentAccount(req)) req.session.cookie.maxAge = Math.min(PENDING_LOGIN_MS, config.sessionTtlSeconds * 1000);
     // The object state goes to the strategy's state store, one entry per pending login (several tabs).
     auth.authenticate(id, { state: { returnTo } } as unknown as passport.AuthenticateOptions)(req, res, next);
   });
@@ -362,8 +393,18 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       }
       const state = (info as { state?: { returnTo?: unknown } } | undefined)?.state;
       const returnTo = safeReturnTo(state?.returnTo) ?? '/account';
-      // passport regenerates the session here (no session fixation) and saves it before we redirect.
-      req.logIn(user, (loginErr) => (loginErr ? next(loginErr) : res.redirect(303, returnTo)));
+      // passport regenerates the session here (no session fixation) and saves it before we redirect; the
+      // new session id is noted under the account, for "Log out everywhere".
+      req.logIn(user, (loginErr) => {
+        if (loginErr) return next(loginErr);
+        sessionIndex.add(currentAccount(req)?.id ?? '', req.sessionID).then(
+          () => res.redirect(303, returnTo),
+          (indexErr: unknown) => {
+            req.log?.warn({ err: serializeError(indexErr) }, 'session not indexed: "Log out everywhere" will miss it');
+            res.redirect(303, returnTo);
+          },
+        );
+      });
     };
     auth.authenticate(id, callback)(req, res, next);
   });
@@ -432,25 +473,19 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     res.redirect(303, '/account');
   });
 
-  app.get('/logout', (req, res) => {
-    res.status(405).set('Allow', 'POST').type('html').send(logoutPage(viewer(req)));
-  });
-
-  app.post('/logout', form, (req, res, next) => {
-    if (!req.session || (!currentAccount(req) && !req.session.csrfToken)) {
-      // Nothing to log out of.
-      res.clearCookie(SESSION_COOKIE, { path: '/' });
-      return res.redirect(303, '/');
-    }
-    requireCsrf(req, res, () => {
-      // Destroying the session deletes its Redis key (sess:<id>); the browser forgets the cookie.
-      req.session.destroy((err) => {
-        if (err) return next(err);
-        res.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: https });
-        res.redirect(303, '/');
-      });
-    });
-  });
+  app.use(
+    logoutRoutes({
+      cookieName: SESSION_COOKIE,
+      cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: https },
+      sessionStore,
+      sessionIndex,
+      accountId: (req) => currentAccount(req)?.id,
+      viewer,
+      form,
+      requireCsrf,
+      logger,
+    }),
+  );
 
   app.use(() => {
     throw notFound();
@@ -478,61 +513,4 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     ready: (timeoutMs = 5000) => (redis ? waitForRedis(redis, timeoutMs) : Promise.resolve()),
     close: () => (closing ??= redis ? closeRedis(redis) : Promise.resolve()),
   };
-}
-
-/** How long the Link button's intent stays valid: enough to sign in at the provider. */
-export const LINK_INTENT_MS = 5 * 60_000;
-
-declare module 'express-session' {
-  interface SessionData {
-    /** Set by POST /link/:provider: this session asked to link `provider` (until `expiresAt`). */
-    linkIntent?: { provider: string; expiresAt: number };
-  }
-}
-
-function hasLinkIntent(req: Request, provider: ProviderId): boolean {
-  const intent = req.session?.linkIntent;
-  return intent !== undefined && intent.provider === provider && intent.expiresAt > Date.now();
-}
-
-/** True when the session holds a live intent to link `provider`; the intent is used up either way. */
-function takeLinkIntent(req: Request, provider: ProviderId): boolean {
-  const ok = hasLinkIntent(req, provider);
-  if (req.session?.linkIntent) delete req.session.linkIntent;
-  return ok;
-}
-
-function linkNotConfirmed(provider: ProviderId): HttpError {
-  const name = PROVIDER_INFO[provider].name;
-  return new HttpError({
-    status: 403,
-    title: 'Use the Link button',
-    message: `You are signed in, so signing in with ${name} would link it to your account. Linking must be started with the "Link ${name}" or "Reconnect ${name}" button on your account page (a link from elsewhere cannot do it).`,
-    actions: [{ href: '/account', label: 'Go to your account', primary: true }],
-  });
-}
-
-/** Notes which provider an error is about, for the error page. */
-function aboutProvider(err: unknown, provider: ProviderId): unknown {
-  if (err !== null && typeof err === 'object' && Object.isExtensible(err)) {
-    try {
-      Object.defineProperty(err, 'provider', { value: provider, configurable: true, enumerable: false, writable: true });
-      return err;
-    } catch {
-      // fall through
-    }
-  }
-  return Object.assign(new Error('provider request failed', { cause: err }), { provider });
-}
-
-const BODY_LIMIT = 6000;
-
-function prettyBody(text: string): string {
-  let out = text;
-  try {
-    out = JSON.stringify(JSON.parse(text), null, 2);
-  } catch {
-    // not JSON: shown as text
-  }
-  return out.length > BODY_LIMIT ? `${out.slice(0, BODY_LIMIT)}\n...` : out;
 }

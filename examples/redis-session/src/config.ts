@@ -55,6 +55,15 @@ export interface AppConfig {
   tokenEncryptionKey?: string;
   /** Express `trust proxy`. */
   trustProxy: boolean | number;
+  /** Requests to /auth/* per minute per client address (0 = no limit). */
+  authRateLimit: number;
+  /** HTTP server limits (server.ts): all of a request's headers / the whole request must arrive within these. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Connections open at once; further ones are closed at once (0 = no cap). */
+  maxConnections: number;
   logLevel: LogLevel;
   /** Demo mode: providers point at this sandbox with its demo clients. */
   sandboxUrl?: string;
@@ -103,6 +112,11 @@ export const ENV_VARS: { name: string; description: string }[] = [
   { name: 'REDIS_COMMAND_TIMEOUT_MS', description: 'Fail a Redis command after this long (default 800), so a hung Redis gives 503, not a hang.' },
   { name: 'TOKEN_ENCRYPTION_KEY', description: 'AES-256-GCM key for tokens at rest: 64 hex characters or 44 base64 characters (generated in demo mode).' },
   { name: 'TRUST_PROXY', description: 'Express trust proxy: true, false or a hop count (default 1 when BASE_URL is https, else false).' },
+  { name: 'AUTH_RATE_LIMIT', description: 'Requests to /auth/* (login starts and callbacks) per minute per client address, per instance (default 30; 0 = no limit). Set TRUST_PROXY behind a proxy.' },
+  { name: 'HTTP_HEADERS_TIMEOUT_MS', description: "A request's headers must all arrive within this long, or the connection is closed (default 10000)." },
+  { name: 'HTTP_REQUEST_TIMEOUT_MS', description: 'A whole request, body included, must arrive within this long, or it gets 408 and the connection is closed (default 30000).' },
+  { name: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', description: "An idle keep-alive connection is closed after this long (default 65000: longer than a proxy's idle timeout; 5000 without a proxy)." },
+  { name: 'MAX_CONNECTIONS', description: 'Connections open at once; further ones are closed at once (default 1000; 0 = no cap).' },
   { name: 'LOG_LEVEL', description: 'pino level: fatal, error, warn, info, debug, trace or silent (default info).' },
   { name: 'PROVIDER_TIMEOUT_MS', description: 'Timeout of each request to a provider: token, profile and API calls (default 10000).' },
   { name: 'SANDBOX_URL', description: 'Demo mode: point every provider at this @passport-martech/sandbox with its demo clients.' },
@@ -320,6 +334,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     else r.problem('TRUST_PROXY', 'must be true, false or a number of proxy hops', trust);
   }
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const authRateLimit = r.integer('AUTH_RATE_LIMIT', 30, 0, 1_000_000);
+  const headersTimeoutMs = r.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = r.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    r.problem('HTTP_REQUEST_TIMEOUT_MS', `must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`, String(requestTimeoutMs));
+  }
+  const keepAliveTimeoutMs = r.integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 100, 600_000);
+  const maxConnections = r.integer('MAX_CONNECTIONS', 1000, 0, 1_000_000);
 
   const providerTimeoutMs = r.integer('PROVIDER_TIMEOUT_MS', 10_000, 100, 120_000);
   const providers: Partial<Record<ProviderId, ProviderSettings>> = {};
@@ -341,6 +363,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisCommandTimeoutMs,
     tokenEncryptionKey,
     trustProxy,
+    authRateLimit,
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs,
+    maxConnections,
     logLevel,
     sandboxUrl,
     providers,

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * `npm run demo`: the provider sandbox + the example server for all five providers, with Redis from
- * REDIS_URL, else a private redis-server, else in-memory stores. Ctrl-C stops everything it started.
+ * REDIS_URL, else a private redis-server, else in-memory stores. Ctrl-C stops everything it started, and
+ * so does the end of the process that launched it (npm, a supervisor), whatever signal that got.
  */
 import { createServer } from 'node:net';
 import { startSandbox } from '@passport-martech/sandbox';
 import { ConfigError, loadConfig, PROVIDER_INFO, type ProviderId } from './config';
+import { watchLauncher } from './launcher';
 import { findOnPath, startRedisServer } from './redis-server';
 import { onShutdownSignal, startServer } from './server';
 
@@ -26,6 +28,9 @@ function banner(lines: string[]): void {
 }
 
 async function main(): Promise<void> {
+  // Whoever reads our output (npm, a pipe) may be gone before we are: a write then fails with EPIPE,
+  // which must not crash the demo before it has stopped what it started.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   const cleanups: (() => Promise<void>)[] = [];
   let stopping = false;
   const stopAll = async () => {
@@ -33,6 +38,23 @@ async function main(): Promise<void> {
       await cleanup().catch((err: unknown) => console.error('demo: cleanup failed:', err instanceof Error ? err.message : err));
     }
   };
+  // The launcher (npm, a supervisor) may go away without signalling us: stop then too. Before the demo is
+  // up, the stop waits for the start to finish (so that what is being started is stopped as well).
+  let started = false;
+  let launcherGone = false;
+  let stopped: Promise<void> | undefined;
+  /** One stop, whoever asks first (a signal or the launcher's end); the other waits for the same one. */
+  const stopOnce = (message: string) =>
+    (stopped ??= (async () => {
+      stopping = true;
+      console.log(message);
+      await stopAll();
+    })());
+  const stopForLauncher = () => void stopOnce('\nThe process that started the demo is gone: stopping the demo...').finally(() => process.exit(0));
+  watchLauncher(() => {
+    launcherGone = true;
+    if (started) stopForLauncher();
+  });
 
   try {
     // 1. Redis
@@ -111,11 +133,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  onShutdownSignal(async () => {
-    stopping = true;
-    console.log('\nStopping the demo...');
-    await stopAll();
-  });
+  onShutdownSignal(() => stopOnce('\nStopping the demo...'));
+  started = true;
+  if (launcherGone) stopForLauncher();
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,7 @@
 import { isOAuthError } from '@passport-martech/oauth2';
 import { ReauthenticationRequiredError, RefreshLockTimeoutError } from '@passport-martech/refresh';
 import { LinkConflictError } from './accounts';
+import { isAuthorizationError, knownAuthorizationCode } from './callback-errors';
 import { isProviderId, PROVIDER_INFO, type ProviderId } from './config';
 import type { ErrorPageOptions } from './pages';
 import { isRedisUnavailable } from './redis';
@@ -46,11 +47,6 @@ function errorName(err: unknown): string | undefined {
 
 function isTimeout(err: unknown): boolean {
   return errorName(err) === 'TimeoutError' || (err as { code?: unknown } | null)?.code === 'OAUTH_TIMEOUT';
-}
-
-/** passport-oauth2's AuthorizationError: the provider redirected back with `?error=` (other than access_denied). */
-function isAuthorizationError(err: unknown): err is Error & { code?: string } {
-  return err instanceof Error && err.name === 'AuthorizationError';
 }
 
 /**
@@ -111,7 +107,8 @@ export function errorView(err: unknown, provider: string | undefined, redisDown:
     };
   }
   if (isAuthorizationError(err)) {
-    const code = typeof err.code === 'string' ? err.code : 'server_error';
+    // Only a known RFC 6749 code, never the callback's own text (callback-errors.ts).
+    const code = knownAuthorizationCode(err.code);
     if (code === 'temporarily_unavailable') {
       return { status: 503, title: `${who} is busy`, message: `${who} is temporarily unavailable. Try again in a minute.`, retryAfter: 30 };
     }
@@ -132,4 +129,17 @@ function httpStatus(err: unknown): number | undefined {
   const { status, statusCode } = err as { status?: unknown; statusCode?: unknown };
   const value = typeof status === 'number' ? status : statusCode;
   return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}
+
+/** Notes which provider an error is about, for the error page. */
+export function aboutProvider(err: unknown, provider: ProviderId): unknown {
+  if (err !== null && typeof err === 'object' && Object.isExtensible(err)) {
+    try {
+      Object.defineProperty(err, 'provider', { value: provider, configurable: true, enumerable: false, writable: true });
+      return err;
+    } catch {
+      // fall through
+    }
+  }
+  return Object.assign(new Error('provider request failed', { cause: err }), { provider });
 }

@@ -2,10 +2,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
+import { isAuthorizationError, knownAuthorizationCode } from './callback-errors';
 import type { LogLevel } from './config';
 
-/** Query parameters that carry credentials or one-time values. */
-const SECRET_PARAMS = ['code', 'state', 'code_challenge', 'access_token', 'refresh_token', 'id_token', 'token', 'client_secret', 'code_verifier', '_csrf'];
+/**
+ * Query parameters that carry credentials or one-time values, and the free text of an error callback
+ * (anyone can write it into a link: callback-errors.ts). The callback's `error` is kept when it is a known
+ * RFC 6749 code, else logged as "unknown".
+ */
+const SECRET_PARAMS = [
+  'code',
+  'state',
+  'code_challenge',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'token',
+  'client_secret',
+  'code_verifier',
+  '_csrf',
+  'error_description',
+  'error_uri',
+];
 
 /** Keys whose value is a token (or a whole token set) wherever they appear in a log line. */
 const TOKEN_KEYS = ['accessToken', 'refreshToken', 'access_token', 'refresh_token', 'token', 'tokenSet', 'clientSecret', 'client_secret'];
@@ -32,6 +50,8 @@ export const REDACT_PATHS = [
  */
 export function serializeError(err: unknown): Record<string, unknown> | unknown {
   if (err === null || typeof err !== 'object') return err;
+  // An error callback's code and message come from the callback URL: a known code only, no text.
+  if (isAuthorizationError(err)) return { name: err.name, code: knownAuthorizationCode(err.code) };
   const { name, code, message, status } = err as { name?: unknown; code?: unknown; message?: unknown; status?: unknown };
   const out: Record<string, unknown> = {};
   if (typeof name === 'string') out.name = name;
@@ -63,9 +83,16 @@ export function redactUrl(url: string | undefined): string | undefined {
   const params = new URLSearchParams(url.slice(q + 1));
   let changed = false;
   for (const name of [...params.keys()]) {
-    if (SECRET_PARAMS.includes(name.toLowerCase())) {
+    const lower = name.toLowerCase();
+    if (SECRET_PARAMS.includes(lower)) {
       params.set(name, '[Redacted]');
       changed = true;
+    } else if (lower === 'error') {
+      const known = knownAuthorizationCode(params.get(name));
+      if (params.getAll(name).length !== 1 || known !== params.get(name)) {
+        params.set(name, known);
+        changed = true;
+      }
     }
   }
   return changed ? `${url.slice(0, q)}?${params.toString()}` : url;

@@ -138,7 +138,14 @@ ${
         (id) => linkForm(id, `Link ${name(id)}`, viewer.csrfToken),
       )}</div>`
     : ''
-}`;
+}
+<h2>Sessions</h2>
+<section class="card" id="sessions">
+  <p><strong>Log out</strong> (at the top) ends this browser's session. <strong>Log out everywhere</strong> ends every
+  session of this account, in every browser. Neither removes the provider tokens: signing in again finds them.
+  <strong>Disconnect</strong> deletes one provider's tokens for the whole account.</p>
+  <form method="post" action="/logout/everywhere" class="inline"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button type="submit" class="danger">Log out everywhere</button></form>
+</section>`;
   return layout({ title: 'Your account', user: headerUser(viewer), body });
 }
 
@@ -180,4 +187,17 @@ export function logoutPage(viewer: Viewer | undefined): string {
 <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${viewer.csrfToken}"><button type="submit" class="primary">Log out</button></form>`
     : html`<h1>Log out</h1><p>You are not signed in.</p><p><a href="/">Home</a></p>`;
   return layout({ title: 'Log out', user: headerUser(viewer), body });
+}
+
+const BODY_LIMIT = 6000;
+
+/** A provider's API answer as shown on the account page: JSON indented, cut at BODY_LIMIT characters. */
+export function prettyBody(text: string): string {
+  let out = text;
+  try {
+    out = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    // not JSON: shown as text
+  }
+  return out.length > BODY_LIMIT ? `${out.slice(0, BODY_LIMIT)}\n...` : out;
 }

@@ -27,10 +27,22 @@ export async function startServer(config: AppConfig, options: StartServerOptions
   } catch {
     handle.logger.warn('Redis is not reachable yet; pages that need a session answer 503 until it is');
   }
-  const server = createServer(handle.app);
-  // Keep-alive connections idle longer than a typical proxy's; headers must arrive promptly.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const server = createServer(
+    {
+      // Node's defaults let a client take 5 minutes to send one request (requestTimeout 300 s, checked
+      // only every 30 s): a few hundred connections trickling a body hold the server. These are the limits
+      // a reverse proxy puts on its clients (README "Connections and timeouts").
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // How often Node looks for requests past those limits (its default, 30 s, would let a request run
+      // up to 30 s over them); a cheap scan of the connections in flight.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    },
+    handle.app,
+  );
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  // Beyond the cap a new connection is closed at once, before any of its bytes are read.
+  if (config.maxConnections > 0) server.maxConnections = config.maxConnections;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -99,7 +99,7 @@ suite('in a real browser (chromium)', () => {
       await page.locator('time[data-expires-at]', { hasText: 'expires in' }).first().waitFor();
       await page.screenshot({ path: join(ARTIFACTS, `account-${provider}.png`), fullPage: true });
 
-      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Log out', exact: true }).click();
       await page.waitForURL(`${url}/`);
       await expectText(page, `Sign in with ${PROVIDER_INFO[provider].name}`);
       await page.goto(`${url}/account`);
@@ -129,7 +129,7 @@ suite('in a real browser (chromium)', () => {
         mkdirSync(join(ROOT, 'docs'), { recursive: true });
         copyFileSync(shot, docsShot);
       }
-      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Log out', exact: true }).click();
       await page.waitForURL(`${url}/`);
     } finally {
       await page.close();

@@ -18,14 +18,19 @@ export async function sandboxFor(options: SandboxOptions = {}): Promise<RunningS
   return startSandbox({ port: 0, host: '127.0.0.1', ...options });
 }
 
-/** Config as the demo builds it (SANDBOX_URL = demo mode), plus any env overrides. */
-export function testConfig(sandbox: RunningSandbox | undefined, redisUrl: string, env: Record<string, string> = {}): AppConfig {
+/**
+ * Config as the demo builds it (SANDBOX_URL = demo mode), plus any env overrides. The /auth/* rate limit
+ * is off (the suites sign in many times a minute from 127.0.0.1); rate-limit tests set it, or pass
+ * `AUTH_RATE_LIMIT: undefined` for the default.
+ */
+export function testConfig(sandbox: RunningSandbox | undefined, redisUrl: string, env: Record<string, string | undefined> = {}): AppConfig {
   return loadConfig({
     ...(sandbox ? { SANDBOX_URL: sandbox.url } : {}),
     REDIS_URL: redisUrl,
     SESSION_SECRET: SECRET,
     BASE_URL,
     LOG_LEVEL: 'silent',
+    AUTH_RATE_LIMIT: '0',
     ...env,
   });
 }
@@ -127,4 +132,39 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+export interface Stack {
+  redis: PrivateRedis;
+  sandbox: RunningSandbox;
+  app: TestApp;
+  /** A plain client for looking into Redis. */
+  peek: Redis;
+}
+
+/**
+ * Registers hooks for a suite: a private redis-server, the sandbox and one app on them (started once),
+ * Redis emptied, sandbox reset and logs cleared before each test, everything stopped at the end. Read the
+ * returned object's fields inside tests (they are set in beforeAll).
+ */
+export function useStack(options: { sandbox?: SandboxOptions; env?: Record<string, string | undefined>; logLevel?: 'info' | 'silent' } = {}): Stack {
+  const stack = {} as Stack;
+  beforeAll(async () => {
+    stack.redis = await startRedisServer();
+    stack.sandbox = await sandboxFor(options.sandbox ?? { autoApprove: true });
+    stack.app = await appFor(testConfig(stack.sandbox, stack.redis.url, options.env), { logLevel: options.logLevel });
+    stack.peek = inspector(stack.redis.url);
+  });
+  afterAll(async () => {
+    stack.peek?.disconnect();
+    await stack.app?.close();
+    await stack.sandbox?.close();
+    await stack.redis?.stop();
+  });
+  beforeEach(async () => {
+    await stack.peek.flushall();
+    stack.sandbox.reset();
+    stack.app.logs.length = 0;
+  });
+  return stack;
 }

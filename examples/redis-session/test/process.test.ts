@@ -2,94 +2,11 @@
  * The built entry points as a person runs them: `node dist/demo.js` (what `npm run demo` runs) and
  * `node dist/main.js`. Needs `tsc -b` first (the root `npm test` does it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createConnection } from 'node:net';
-import { join } from 'node:path';
 import { freePort, startRedisServer } from '../src/redis-server';
+import { cleanEnv, killChildren, portOpen, requireBuilt, run } from './processes';
 
-const DIST = join(__dirname, '..', 'dist');
-
-beforeAll(() => {
-  if (!existsSync(join(DIST, 'demo.js')) || !existsSync(join(DIST, 'main.js'))) {
-    throw new Error('examples/redis-session/dist is missing: run `npx tsc -b examples/redis-session` (or `npm run build`) first');
-  }
-});
-
-interface Child {
-  process: ChildProcess;
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-function run(script: string, env: Record<string, string | undefined>): Child {
-  const child = spawn(process.execPath, [join(DIST, script)], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  const listeners = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const l of listeners) l();
-  };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    process: child,
-    output: () => output,
-    exited,
-    waitFor(pattern, timeoutMs = 10_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = pattern.exec(output);
-          if (match) {
-            done();
-            resolve(match);
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`timed out waiting for ${pattern} in:\n${output}`));
-        }, timeoutMs);
-        const onExit = () => {
-          done();
-          reject(new Error(`process exited before ${pattern}:\n${output}`));
-        };
-        const done = () => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          child.off('exit', onExit);
-        };
-        listeners.add(check);
-        child.once('exit', onExit);
-        check();
-      });
-    },
-  };
-}
-
-/** The environment without anything that would change the demo's choices. */
-function cleanEnv(extra: Record<string, string>): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { PATH: process.env.PATH, HOME: process.env.HOME };
-  return { ...env, ...extra };
-}
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
+beforeAll(requireBuilt);
+afterEach(killChildren);
 
 test('demo: sandbox + app + private redis-server; consent page shown; SIGTERM stops everything', async () => {
   const demo = run('demo.js', cleanEnv({ PORT: String(await freePort()) }));
