@@ -10,7 +10,7 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: {
         require: 'readonly', module: 'writable', exports: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', __filename: 'readonly',
         setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly',
-        Buffer: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', performance: 'readonly',
+        Buffer: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', performance: 'readonly', URL: 'readonly', URLSearchParams: 'readonly',
       } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

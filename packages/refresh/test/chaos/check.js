@@ -7,7 +7,7 @@ const ANSWER_LIMIT_MS = 8000;
  * `users`: per user, what the schedule did to it ({ loggedOut, revoked }); `stored(user)` what the
  * store holds now; `status(rt)` the sandbox's truth; `quietFrom` when the quiet phase began.
  */
-async function check({ record, users, stored, status, mode, quietFrom }) {
+async function check({ record, users, stored, status, mode, quietFrom, quietMs }) {
   const violations = [];
   const excused = {};
   const count = (reason) => (excused[reason] = (excused[reason] ?? 0) + 1);
@@ -60,6 +60,11 @@ async function check({ record, users, stored, status, mode, quietFrom }) {
   // G5: in the quiet phase, with failing members in the schedule, every live user was refreshed by the scheduler.
   if (mode === 'ours') {
     for (const user of live) {
+      // Its own failures postponed it past the quiet phase (the backoff G5 allows: others are not held up).
+      if ((record.backoffUntil.get(user) ?? 0) > quietFrom + quietMs - 600) {
+        count('G5 postponed by its own failures');
+        continue;
+      }
       const at = record.scheduledRefreshes.get(user);
       if (at === undefined || at < quietFrom) violations.push({ g: 'G5', user, what: 'not refreshed by the scheduler in the quiet phase' });
     }

@@ -15,7 +15,7 @@ const { RedisTokenStore, storeKey } = require('@passport-martech/refresh');
 const { startSandbox } = require('@passport-martech/sandbox');
 const { check } = require('./check');
 const { Fleet } = require('./fleet');
-const { Record } = require('./record');
+const { History } = require('./history');
 const { startChaosRedis } = require('./redis');
 const { makeSchedule } = require('./schedule');
 
@@ -52,7 +52,7 @@ const fp = (token) => (token ? `…${token.slice(-6)}` : '-');
 
 async function runOne(schedule, mode, env) {
   const { redis, sandbox, fleet, strategy, current } = env;
-  const record = new Record();
+  const record = new History();
   current.record = record;
   sandbox.reset();
   sandbox.setRefreshTokenReuse(schedule.policy);
@@ -154,6 +154,7 @@ async function runOne(schedule, mode, env) {
     users,
     mode,
     quietFrom,
+    quietMs: QUIET_MS,
     stored: (user) => store.get(storeKey(user, 'hubspot')),
     status: (rt) => sandbox.refreshTokenStatus('hubspot', rt),
   });

@@ -9,7 +9,7 @@
  *         | { op: 'drain' } | { op: 'close' }
  * worker -> { ev: 'ready' } | { ev: 'present', user, rt } | { ev: 'answer', user, rt, ok, code }
  *         | { ev: 'result', id, ok, token?, code?, message?, ms, stale? } | { ev: 'refresh', user, trigger }
- *         | { ev: 'bug', what } | { ev: 'closed', left }
+ *         | { ev: 'schedfail', user, failures } | { ev: 'bug', what } | { ev: 'closed', left }
  */
 const Redis = require('ioredis');
 const { HubSpotStrategy } = require('@passport-martech/hubspot');
@@ -86,7 +86,14 @@ async function configure(prefix, scheduleKey) {
     schedule: { client, key: scheduleKey },
     onRefresh: (e) => send({ ev: 'refresh', user: e.userKey, trigger: e.trigger }),
   });
-  scheduler = new RefreshScheduler({ manager, aheadSeconds: 1, intervalMs: 150, batchSize: 3, maxFailures: 1000 }).start();
+  scheduler = new RefreshScheduler({
+    manager,
+    aheadSeconds: 1,
+    intervalMs: 150,
+    batchSize: 3,
+    maxFailures: 1000,
+    onError: (e) => e.provider === 'hubspot' && send({ ev: 'schedfail', user: e.userKey, failures: e.failures }),
+  }).start();
 }
 
 /**

@@ -8,7 +8,7 @@ export const REFRESH_DIST = join(ROOT, 'packages', 'refresh', 'dist', 'index.js'
 let built = false;
 export function ensureBuilt(): void {
   if (built) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/refresh', 'packages/hubspot'], {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/refresh', 'packages/hubspot', 'packages/sandbox'], {
     cwd: ROOT,
     stdio: 'pipe',
   });

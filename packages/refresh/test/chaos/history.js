@@ -7,7 +7,7 @@ const NETWORK_CODES = new Set(['OAUTH_NETWORK', 'OAUTH_TIMEOUT']);
 /** A presentation this soon after SIGCONT may carry a check made before the pause. */
 const AFTER_PAUSE_MS = 100;
 
-class Record {
+class History {
   constructor() {
     this.presentations = [];
     /** Refresh tokens the provider answered with new tokens, and presentations of one after that. */
@@ -27,6 +27,8 @@ class Record {
     this.bugs = [];
     this.refreshes = 0;
     this.scheduledRefreshes = new Map();
+    /** user -> until when the scheduler postpones it after its own failures */
+    this.backoffUntil = new Map();
     this.faults = {};
     this.history = [];
   }
@@ -71,6 +73,10 @@ class Record {
       const get = this.gets.get(m.id);
       if (get) get.done = true;
       this.results.push({ ...m, worker });
+    } else if (m.ev === 'schedfail') {
+      // The scheduler postpones a failing member by intervalMs (150) x 2^(failures - 1).
+      const until = now + 150 * 2 ** Math.max(0, (m.failures || 1) - 1);
+      this.backoffUntil.set(m.user, Math.max(this.backoffUntil.get(m.user) ?? 0, until));
     } else if (m.ev === 'bug') {
       this.bugs.push(`worker ${worker}: ${m.what}`);
     }
@@ -93,4 +99,4 @@ class Record {
   }
 }
 
-module.exports = { Record, NETWORK_CODES };
+module.exports = { History, NETWORK_CODES };
