@@ -5,7 +5,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import request from 'supertest';
-import { OAuthRequestError } from '../src';
+import { MemoryStateClaims, OAuthRequestError, SessionStateStore, TokenClient, stateClaimKey } from '../src';
+import { InFlightLogins } from '../src/state-claims';
 import { ACCESS_TOKEN, AUTH_CODE, CLIENT_SECRET, FakeServer, TestStrategy, buildApp, expectNoSecrets, fakeProviderForFile, startFakeServer } from './helpers';
 
 const fake = fakeProviderForFile();
@@ -96,5 +97,33 @@ describe('secrets echoed by the identity endpoint', () => {
     expect(errors[0]).toMatchObject({ code: 'OAUTH_HTTP_ERROR', status: 401 });
     expectNoSecrets(errors[0], [ACCESS_TOKEN, CLIENT_SECRET, AUTH_CODE, state]);
     expect(res.text).not.toContain(ACCESS_TOKEN);
+  });
+});
+
+describe('a Basic credential echoed without its "Basic " prefix', () => {
+  it('is scrubbed from the error', async () => {
+    fake().route('POST', '/oauth/token', (req, res) => {
+      const credential = String(req.headers.authorization).slice('Basic '.length);
+      const body = JSON.stringify({ error: 'invalid_client', error_description: `unknown credential ${credential}` });
+      res.writeHead(401, { 'Content-Type': 'application/json' });
+      res.end(body);
+    });
+    const client = new TokenClient({ tokenURL: `${fake().url}/oauth/token`, clientID: 'id', clientSecret: CLIENT_SECRET, clientAuthentication: 'client_secret_basic' });
+    const error = await client.exchangeCode(AUTH_CODE).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid_client', description: 'unknown credential [redacted]' });
+    expectNoSecrets(error, [Buffer.from(`id:${CLIENT_SECRET}`).toString('base64'), CLIENT_SECRET, AUTH_CODE]);
+  });
+});
+
+describe('SessionStateStore: a state already claimed with no login in flight here', () => {
+  it('fails the state check even though the session still holds it (another process or an earlier copy won)', async () => {
+    const localClaims = new MemoryStateClaims();
+    const store = new SessionStateStore({ key: 'oauth2:test', localClaims, inFlight: new InFlightLogins() });
+    const req = { session: {} } as never;
+    const state = await new Promise<string>((resolve, reject) => store.store(req, undefined, undefined, {}, (err, s) => (err ? reject(err) : resolve(s as string))));
+    localClaims.claim(stateClaimKey('oauth2:test', state), 60_000);
+    const [ok, info] = await new Promise<[unknown, unknown]>((resolve) => store.verify(req, state, {}, (_err, result, details) => resolve([result, details])));
+    expect(ok).toBe(false);
+    expect(info).toEqual({ message: 'Unable to verify authorization request state: it is unknown, expired or already used.' });
   });
 });
