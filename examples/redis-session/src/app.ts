@@ -178,13 +178,17 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       return account as unknown as Express.User;
     };
 
+  // Used login states, recorded atomically in the shared Redis (SET NX PX; keys are digests, not states).
+  const stateClaims = redis
+    ? { claim: async (key: string, ttlMs: number) => (await redis!.set(`${ACCOUNT_PREFIX}state-claim:${key}`, '1', 'PX', ttlMs, 'NX')) === 'OK' }
+    : undefined;
   const configured: ProviderId[] = [];
   /** Where the Link/Reconnect forms end up (POST /link redirects to the provider): CSP form-action. */
   const authorizationOrigins = new Set<string>();
   for (const id of PROVIDER_IDS) {
     const settings = config.providers[id];
     if (!settings) continue;
-    const strategy = createStrategy(id, settings, config.baseUrl, verifyFor(id));
+    const strategy = createStrategy(id, settings, config.baseUrl, verifyFor(id), stateClaims);
     authorizationOrigins.add(new URL(strategy.provider.authorizationURL).origin);
     auth.use(id, strategy);
     refresher.use(id, strategy);

@@ -6,7 +6,7 @@ import { Strategy as BoomTownStrategy } from '@passport-martech/boomtown';
 import { Strategy as CustomerIoStrategy } from '@passport-martech/customerio';
 import { Strategy as HubSpotStrategy } from '@passport-martech/hubspot';
 import { Strategy as MarketoStrategy } from '@passport-martech/marketo';
-import type { Profile, ProviderStrategy, VerifyFunctionWithRequestAndParams } from '@passport-martech/oauth2';
+import type { Profile, ProviderStrategy, StateClaimStore, VerifyFunctionWithRequestAndParams } from '@passport-martech/oauth2';
 import { Strategy as OntraportStrategy } from '@passport-martech/ontraport';
 import { marketoTokenRejected, type TokenRejectedCheck } from '@passport-martech/refresh';
 import type { ProviderId, ProviderSettings } from './config';
@@ -36,8 +36,11 @@ export function callbackPath(id: ProviderId): string {
 }
 
 /** A strategy for one provider. Only the options a person sets (or the sandbox needs) are passed. */
-export function createStrategy(id: ProviderId, settings: ProviderSettings, baseUrl: string, verify: Verify): ProviderStrategy {
+export function createStrategy(id: ProviderId, settings: ProviderSettings, baseUrl: string, verify: Verify, stateClaims?: StateClaimStore): ProviderStrategy {
   const common = {
+    // Several instances: each used state is recorded in Redis too, so that two copies of one callback
+    // reaching two instances at once exchange the code once (the in-process record covers one instance).
+    ...(stateClaims ? { stateClaims } : {}),
     clientID: settings.clientID,
     clientSecret: settings.clientSecret,
     callbackURL: `${baseUrl}${callbackPath(id)}`,

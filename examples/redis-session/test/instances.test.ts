@@ -1,7 +1,7 @@
 /** Several app instances behind one Redis share sessions, logins in flight and token refreshes. */
 import request from 'supertest';
 import type { RunningSandbox } from '@passport-martech/sandbox';
-import { appFor, consent, csrfFrom, link, login, sandboxFor, sandboxPost, startRedisServer, testConfig, type PrivateRedis, type TestApp } from './helpers';
+import { appFor, consent, csrfFrom, inspector as redisClient, link, login, sandboxFor, sandboxPost, startRedisServer, testConfig, type PrivateRedis, type TestApp } from './helpers';
 
 let redis: PrivateRedis;
 let sandbox: RunningSandbox;
@@ -62,6 +62,29 @@ test('a login started on A finishes on B (state lives in the Redis session)', as
   const onA = await request(a.app).get('/account').set('Cookie', `sid=${newCookie}`);
   expect(onA.status).toBe(200);
   expect(onA.text).toContain('demo+ontraport@example.com');
+});
+
+test('one callback delivered to A and B at once exchanges the code once (used states recorded in Redis)', async () => {
+  const agentA = request.agent(a.app);
+  const start = await agentA.get('/auth/hubspot');
+  const cookie = /sid=([^;]+)/.exec(String(start.headers['set-cookie']))?.[1] as string;
+  const callbackURL = await consent(start.headers.location);
+  const path = `${callbackURL.pathname}${callbackURL.search}`;
+  const before = sandbox.stats().hubspot.token;
+  const claimsBefore = (await a.redis!.keys('app:state-claim:*')).length;
+  const answers = await Promise.all([a, b].map((app) => request(app.app).get(path).set('Cookie', `sid=${cookie}`)));
+  expect(sandbox.stats().hubspot.token - before).toBe(1);
+  // Both instances live in this one test process, so the copy that loses waits for the first and ends
+  // signed in too (303); across processes it is a plain state failure (400). Never a second exchange.
+  expect(answers.map((r) => r.status)).toContain(303);
+  for (const r of answers) expect([303, 400]).toContain(r.status);
+  // The used state is recorded in Redis (a digest as the key, never the state), for other processes.
+  const peek = redisClient(redis.url);
+  const claims = await peek.keys('app:state-claim:*');
+  expect(claims.length).toBe(claimsBefore + 1);
+  for (const key of claims) expect(key).not.toContain(callbackURL.searchParams.get('state') as string);
+  expect(Math.min(...(await Promise.all(claims.map((key) => peek.pttl(key)))))).toBeGreaterThan(0);
+  peek.disconnect();
 });
 
 test('logout on B ends the session on A', async () => {
