@@ -8,29 +8,35 @@ export class LockHold {
   readonly #lock: RefreshLock;
   readonly #name: string;
   readonly #token: string;
+  /** What the watchdog extends to: `ttlMs`, and from confirm() on, the longer of it and the hold. */
+  #ttlMs: number;
   #watchdog: NodeJS.Timeout | undefined;
 
   constructor(lock: RefreshLock, name: string, token: string) {
     this.#lock = lock;
     this.#name = name;
     this.#token = token;
+    this.#ttlMs = lock.ttlMs;
     if (lock.extend) {
       this.#watchdog = setInterval(() => {
-        lock.extend?.(name, token).catch(() => false);
+        lock.extend?.(name, token, this.#ttlMs).catch(() => false);
       }, Math.max(10, Math.floor(lock.ttlMs / 3)));
       this.#watchdog.unref();
     }
   }
 
   /**
-   * Just before a refresh token is presented: true when the lock is still ours (its expiry pushed out
-   * again), false when it was lost (expired under a paused or slow process — someone else may be
-   * refreshing). A lock that cannot be extended is taken as held. Throws when Redis cannot be written:
-   * a refresh whose result could not be saved must not start.
+   * Just before a refresh token is presented: true when the lock is still ours, false when it was lost
+   * (expired under a paused or slow process — someone else may be refreshing). From here until the
+   * release the lock lives at least `holdMs`, even if it can no longer be extended: a Redis that stops
+   * taking writes right after the provider rotated the token must not let another process present the
+   * old one. A lock that cannot be extended is taken as held. Throws when Redis cannot be written: a
+   * refresh whose result could not be saved must not start.
    */
-  async confirm(): Promise<boolean> {
+  async confirm(holdMs: number): Promise<boolean> {
     if (!this.#lock.extend) return true;
-    return this.#lock.extend(this.#name, this.#token);
+    this.#ttlMs = Math.max(this.#lock.ttlMs, Math.round(holdMs));
+    return this.#lock.extend(this.#name, this.#token, this.#ttlMs);
   }
 
   async release(): Promise<void> {

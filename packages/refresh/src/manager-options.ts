@@ -92,6 +92,14 @@ export interface TokenManagerOptions {
   lockWaitMs?: number;
   /** How often a waiting caller looks at the store; default 50 ms. */
   lockPollMs?: number;
+  /**
+   * From the moment a refresh token is presented until the new set is saved, the lock lives at least
+   * this long even when it can no longer be extended (a Redis failover, a store refusing writes): no
+   * other process presents the old token meanwhile. The price: a holder that crashes mid-refresh holds
+   * that user's next refresh off for up to this long (callers get REFRESH_LOCK_TIMEOUT after
+   * `lockWaitMs`). Default 30 000 — longer than a typical failover.
+   */
+  saveHoldMs?: number;
   /** Retries of transient failures (5xx, 429, network, timeout); `false` = one try. */
   retry?: RetryOptions | false;
   /** Record each saved token's expiry in a Redis sorted set, for RefreshScheduler. */

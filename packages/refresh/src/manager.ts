@@ -64,6 +64,8 @@ const SAVE_RETRY_DELAY_MS = 25;
 /** Added to the derived default lockWaitMs: Redis round trips and the save's own retries. */
 const LOCK_WAIT_MARGIN_MS = 1000;
 const DEFAULT_DRAIN_MS = 10_000;
+/** See TokenManagerOptions.saveHoldMs: longer than a typical Redis failover (about 11-16 s). */
+const DEFAULT_SAVE_HOLD_MS = 30_000;
 
 /**
  * Keeps access tokens valid: reads them from a store, refreshes them shortly before they expire, at
@@ -79,6 +81,7 @@ export class TokenManager {
   /** undefined: derived per provider (#lockWaitFor). */
   readonly #lockWaitMs: number | undefined;
   readonly #lockPollMs: number;
+  readonly #saveHoldMs: number;
   readonly #retry: Required<RetryOptions>;
   readonly #schedule: { client: RedisClient; key: string } | undefined;
   readonly #rejectionChecks: Record<string, TokenRejectedCheck>;
@@ -103,6 +106,7 @@ export class TokenManager {
     this.#lock = options.lock;
     this.#lockWaitMs = options.lockWaitMs === undefined ? undefined : nonNegative('lockWaitMs', options.lockWaitMs);
     this.#lockPollMs = positive('lockPollMs', options.lockPollMs ?? 50);
+    this.#saveHoldMs = nonNegative('saveHoldMs', options.saveHoldMs ?? DEFAULT_SAVE_HOLD_MS);
     const retry = options.retry === false ? { attempts: 1 } : (options.retry ?? {});
     this.#retry = {
       attempts: positiveInteger('retry.attempts', retry.attempts ?? 3),
@@ -404,7 +408,7 @@ export class TokenManager {
           throw new LockLost();
         }
       }
-      if (flight.hold && !(await flight.hold.confirm())) throw new LockLost();
+      if (flight.hold && !(await flight.hold.confirm(this.#saveHoldMs))) throw new LockLost();
       let fresh: TokenSet;
       try {
         fresh = await this.#refresher.refresh(provider, refreshToken);

@@ -194,6 +194,39 @@ describe('defect 3: a set the store refuses is saved in the background, and flus
   });
 });
 
+test('a Redis that refuses writes for longer than the lock ttl right after the rotation: at recovery no other process presents the old token (reuse detection keeps the grant)', async () => {
+  const strict = await startProvider({ refreshTokenReuse: 'revoke-grant' });
+  try {
+    const prefix = newPrefix();
+    const admin = redis.client();
+    const p1Store = new RedisTokenStore({ client: redis.client(), prefix });
+    const p2Store = new RedisTokenStore({ client: redis.client(), prefix });
+    const p1 = manager(p1Store, { lock: new RedisLock({ client: redis.client(), ttlMs: 300 }), saveHoldMs: 3000 }, strict.url);
+    const p2 = manager(p2Store, { lock: new RedisLock({ client: redis.client(), ttlMs: 300 }), saveHoldMs: 3000 }, strict.url);
+    const tokens = await login(strict.url);
+    strict.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
+    await p2.save('hold', 'hubspot', expired(tokens));
+    strict.addFault({ provider: 'hubspot', endpoint: 'refresh', fault: 'delay', delayMs: 200, times: 1 });
+    const fromP1 = p1.getAccessToken('hold', 'hubspot');
+    await sleep(100);
+    await admin.config('SET', 'min-replicas-to-write', '1');
+    try {
+      await fromP1;
+      expect(p1.unsavedCount).toBe(1);
+      await sleep(700); // past the lock's 300 ms ttl: it could not be extended either
+    } finally {
+      await admin.config('SET', 'min-replicas-to-write', '0');
+    }
+    // Writes are back: P2 asks at once, before P1's background save. The lock still holds it off.
+    await expect(p2.getAccessToken('hold', 'hubspot')).resolves.toBe(await fromP1);
+    expect(strict.audit().hubspot).toMatchObject({ rotatedPresented: 0, grantsRevokedByReuse: 0 });
+    const stored = await p2Store.get(storeKey('hold', 'hubspot'));
+    expect(strict.refreshTokenStatus('hubspot', stored?.refreshToken as string).live).toBe(true);
+  } finally {
+    await strict.close();
+  }
+});
+
 test('defect 4: failing members are postponed with backoff, so they never stand in front of a due token (batchSize 3)', async () => {
   const client = redis.client();
   const key = `${newPrefix()}schedule`;

@@ -213,3 +213,78 @@ describe('RedisTokenStore with encryption (AES-256-GCM)', () => {
     expect.assertions(2);
   });
 });
+
+describe.each([
+  ['MemoryTokenStore', () => new MemoryTokenStore()],
+  ['RedisTokenStore', () => new RedisTokenStore({ client, prefix: `cas${randomBytes(4).toString('hex')}:` })],
+  ['RedisTokenStore, encrypted', () => new RedisTokenStore({ client, prefix: `casenc${randomBytes(4).toString('hex')}:`, encryptionKey: KEY_A })],
+])('%s: replace and retire (atomic compare-and-set)', (_name, make) => {
+  test('replace writes only over the refresh token it was refreshed from', async () => {
+    const store = make();
+    const [first, second, third] = [tokens(1), tokens(2), tokens(3)];
+    await expect(store.replace('k', first.refreshToken as string, second)).resolves.toBe(false); // nothing stored: a logout wins
+    await expect(store.get('k')).resolves.toBeUndefined();
+    await store.set('k', first);
+    await expect(store.replace('k', 'another-refresh-token', second)).resolves.toBe(false);
+    expect((await store.get('k'))?.accessToken).toBe(first.accessToken);
+    await expect(store.replace('k', first.refreshToken as string, second)).resolves.toBe(true);
+    expect((await store.get('k'))?.accessToken).toBe(second.accessToken);
+    await expect(store.replace('k', first.refreshToken as string, third)).resolves.toBe(false);
+  });
+
+  test('retire: reads as absent, a replace from the same refresh token still writes, another does not, a delete ends it', async () => {
+    const store = make();
+    const [first, second] = [tokens(1), tokens(2)];
+    await store.set('k', first);
+    await expect(store.retire('k', 'another-refresh-token')).resolves.toBe(false);
+    await expect(store.get('k')).resolves.toBeDefined();
+    await expect(store.retire('k', first.refreshToken as string)).resolves.toBe(true);
+    await expect(store.get('k')).resolves.toBeUndefined();
+    await expect(store.retire('k', first.refreshToken as string)).resolves.toBe(false);
+    await expect(store.replace('k', 'another-refresh-token', second)).resolves.toBe(false);
+    await expect(store.replace('k', first.refreshToken as string, second)).resolves.toBe(true);
+    expect((await store.get('k'))?.accessToken).toBe(second.accessToken);
+    await store.retire('k', second.refreshToken as string);
+    await store.delete('k');
+    await expect(store.replace('k', second.refreshToken as string, first)).resolves.toBe(false);
+  });
+});
+
+test('RedisTokenStore: a retired record holds no token, expires within a day, and is not reported as corrupt', async () => {
+  const { store, reports } = reporting({ prefix: 'retired:', encryptionKey: KEY_A });
+  const t = tokens();
+  await store.set('k', t);
+  await store.retire('k', t.refreshToken as string);
+  const raw = (await client.get('retired:k')) as string;
+  expect(raw).toMatch(/^x1:[A-Za-z0-9_-]{22}$/);
+  expect(raw).not.toContain(t.refreshToken);
+  const ttl = await client.ttl('retired:k');
+  expect(ttl).toBeGreaterThan(86_000);
+  expect(ttl).toBeLessThanOrEqual(86_400);
+  await expect(store.get('k')).resolves.toBeUndefined();
+  expect(reports).toEqual([]);
+});
+
+test('RedisTokenStore.replace: a write by another client between its read and its write makes it fail (the compare covers the whole value)', async () => {
+  const prefix = 'race:';
+  const race: { between?: () => Promise<unknown> } = {};
+  const racing = new Proxy(client, {
+    get(target, property) {
+      const value = Reflect.get(target, property) as unknown;
+      if (property === 'eval') {
+        return async (...args: unknown[]) => {
+          await race.between?.();
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as unknown as RedisClient;
+  const store = new RedisTokenStore({ client: racing, prefix });
+  const other = new RedisTokenStore({ client, prefix });
+  const [first, second, login] = [tokens(1), tokens(2), tokens(3)];
+  await other.set('k', first);
+  race.between = () => other.set('k', login);
+  await expect(store.replace('k', first.refreshToken as string, second)).resolves.toBe(false);
+  expect((await other.get('k'))?.accessToken).toBe(login.accessToken);
+});

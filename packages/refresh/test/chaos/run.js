@@ -209,6 +209,12 @@ async function main() {
     { clientID: 'demo-hubspot-client', clientSecret: 'demo-hubspot-secret', callbackURL: 'http://127.0.0.1:3999/cb', authorizationURL: `${sandbox.url}/hubspot/oauth/authorize`, tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, pkce: false },
     (a, r, p, done) => done(null, false),
   );
+  // Interrupted: the private redis-server goes too (the workers exit when their IPC channel closes).
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      redis.stop().finally(() => process.exit(130));
+    });
+  }
   const report = {};
   let exitCode = 0;
   try {

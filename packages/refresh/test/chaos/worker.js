@@ -20,6 +20,8 @@ const mode = process.env.MODE || 'ours';
 const send = (message) => {
   if (process.connected) process.send(message, () => undefined);
 };
+// The parent went away (killed, interrupted): so does this worker.
+process.on('disconnect', () => process.exit(0));
 process.on('unhandledRejection', (error) => send({ ev: 'bug', what: `unhandled rejection: ${error && error.name}` }));
 
 const client = new Redis({ port: Number(process.env.REDIS_PORT), host: '127.0.0.1', maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 50 });
@@ -82,6 +84,8 @@ async function configure(prefix, scheduleKey) {
     lock: new RedisLock({ client, ttlMs: Number(process.env.LOCK_TTL_MS || 400), prefix: `${prefix}lock:` }),
     skewSeconds: 1,
     lockWaitMs: 4000,
+    // Longer than any write outage the schedules inject (at most 0.9 s; a restart at most 0.5 s).
+    saveHoldMs: 2000,
     retry: { attempts: 2, baseDelayMs: 20, maxDelayMs: 100 },
     schedule: { client, key: scheduleKey },
     onRefresh: (e) => send({ ev: 'refresh', user: e.userKey, trigger: e.trigger }),
