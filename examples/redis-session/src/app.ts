@@ -41,7 +41,7 @@ export interface AppHandle {
   app: Express;
   /** Resolves when Redis is connected (at once in memory mode); rejects after `timeoutMs`. */
   ready(timeoutMs?: number): Promise<void>;
-  /** Quits Redis. Call after the HTTP server stopped taking requests. Safe to call twice. */
+  /** Saves what the token manager still holds (up to 5 s), then quits Redis. Call after the HTTP server stopped taking requests. Safe to call twice. */
   close(): Promise<void>;
   /** True when the session store can be used right now. */
   healthy(): boolean;
@@ -507,6 +507,13 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   });
 
   let closing: Promise<void> | undefined;
+  const closeAll = async () => {
+    // A refreshed token set Redis refused is still being saved in the background: flushed before the
+    // connection goes, or the customer would have to reconnect that provider.
+    const lost = await tokens.close(5000);
+    if (lost > 0) logger.error({ lost }, 'refreshed token sets could not be saved before shutdown');
+    if (redis) await closeRedis(redis);
+  };
   return {
     app,
     logger,
@@ -515,6 +522,6 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     redis,
     healthy,
     ready: (timeoutMs = 5000) => (redis ? waitForRedis(redis, timeoutMs) : Promise.resolve()),
-    close: () => (closing ??= redis ? closeRedis(redis) : Promise.resolve()),
+    close: () => (closing ??= closeAll()),
   };
 }
