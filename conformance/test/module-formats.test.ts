@@ -1,0 +1,60 @@
+/**
+ * The published module shapes, as Node itself loads them (no ts-jest interop in between): the default
+ * import is the strategy class in ESM and the named imports are there too; refresh's default is the
+ * ready instance, in ESM and in CommonJS.
+ */
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+const STRATEGIES = [
+  ['hubspot', 'HubSpotStrategy'],
+  ['marketo', 'MarketoStrategy'],
+  ['ontraport', 'OntraportStrategy'],
+  ['customerio', 'CustomerIoStrategy'],
+  ['boomtown', 'BoomTownStrategy'],
+] as const;
+
+function run(source: string, type: 'module' | 'commonjs'): string {
+  return execFileSync(process.execPath, [`--input-type=${type}`, '-e', source], { cwd: ROOT, encoding: 'utf8' }).trim();
+}
+
+describe.each(STRATEGIES)('@passport-martech/%s', (id, className) => {
+  it('ESM: the default import is the class, and equals the named exports', () => {
+    const out = run(
+      `import S, { ${className}, Strategy, ErrorCode } from '@passport-martech/${id}';
+       console.log([typeof S, S === ${className}, S === Strategy, typeof ErrorCode].join(' '));`,
+      'module',
+    );
+    expect(out).toBe('function true true object');
+  });
+
+  it('CommonJS: require gives the named exports and .default', () => {
+    const out = run(
+      `const m = require('@passport-martech/${id}');
+       console.log([typeof m.${className}, m.default === m.${className}, m.Strategy === m.${className}].join(' '));`,
+      'commonjs',
+    );
+    expect(out).toBe('function true true');
+  });
+});
+
+describe('@passport-martech/refresh', () => {
+  it('ESM: the default import is the ready instance; named imports are the classes', () => {
+    const out = run(
+      `import refresh, { TokenRefresher, TokenManager } from '@passport-martech/refresh';
+       console.log([refresh instanceof TokenRefresher, typeof refresh.use, typeof TokenManager].join(' '));`,
+      'module',
+    );
+    expect(out).toBe('true function function');
+  });
+
+  it('CommonJS: require gives the instance, carrying the named exports', () => {
+    const out = run(
+      `const refresh = require('@passport-martech/refresh');
+       console.log([refresh instanceof refresh.TokenRefresher, refresh.default === refresh, typeof refresh.requestNewAccessToken].join(' '));`,
+      'commonjs',
+    );
+    expect(out).toBe('true true function');
+  });
+});

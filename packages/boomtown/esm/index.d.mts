@@ -1,0 +1,4 @@
+import { BoomTownStrategy } from '../dist/index.js';
+
+export * from '../dist/index.js';
+export default BoomTownStrategy;

@@ -1,0 +1,4 @@
+import { HubSpotStrategy } from '../dist/index.js';
+
+export * from '../dist/index.js';
+export default HubSpotStrategy;

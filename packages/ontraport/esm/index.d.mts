@@ -1,0 +1,4 @@
+import { OntraportStrategy } from '../dist/index.js';
+
+export * from '../dist/index.js';
+export default OntraportStrategy;
