@@ -13,6 +13,7 @@ import {
   sendProviderRequest,
   toTokenSet,
 } from '@passport-martech/oauth2';
+import type { ProviderAgent } from '@passport-martech/oauth2';
 import { TOKEN_EXPIRED, TOKEN_INVALID, parseMarketoError } from './errors';
 
 const PACKAGE = '@passport-martech/marketo';
@@ -28,6 +29,11 @@ export interface MarketoClientCredentialsOptions extends InsecureHttpOption {
   clientSecret: string;
   /** Milliseconds per request; default 10 000. */
   timeout?: number;
+  /**
+   * The `http.Agent`/`https.Agent` for the identity (token) request: a proxy agent, say. Default: a
+   * shared keep-alive agent. (`fetch()`'s REST calls go through Node's fetch, which takes no agent.)
+   */
+  agent?: ProviderAgent;
   /** A token is renewed this many seconds before it expires; default 60. */
   skewSeconds?: number;
 }
@@ -42,6 +48,7 @@ export class MarketoClientCredentials {
   readonly #clientId: string;
   readonly #clientSecret: string;
   readonly #timeout: number;
+  readonly #agent: ProviderAgent | undefined;
   readonly #skewSeconds: number;
   #token: TokenSet | undefined;
   #pending: Promise<TokenSet> | undefined;
@@ -63,6 +70,7 @@ export class MarketoClientCredentials {
     if (!rest) throw optionError(PACKAGE, 'restURL', 'is required when identityURL is given without munchkinId');
     this.restURL = checkEndpointURL(PACKAGE, 'restURL', rest, options);
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    this.#agent = options.agent;
     if (!(this.#timeout > 0)) throw optionError(PACKAGE, 'timeout', 'must be a positive number of milliseconds');
     this.#skewSeconds = options.skewSeconds ?? 60;
     if (!(this.#skewSeconds >= 0)) throw optionError(PACKAGE, 'skewSeconds', 'must be zero or more');
@@ -139,7 +147,7 @@ export class MarketoClientCredentials {
     url.searchParams.set('client_secret', this.#clientSecret);
     const secrets = [this.#clientSecret];
     const label = 'Marketo client-credentials token request';
-    const response = await sendProviderRequest({ url: url.toString(), method: 'GET', timeout: this.#timeout, secrets, label, provider: 'marketo' });
+    const response = await sendProviderRequest({ url: url.toString(), method: 'GET', timeout: this.#timeout, agent: this.#agent, secrets, label, provider: 'marketo' });
     const receivedAt = Date.now();
     const json = readJsonObject(response, { parseError: parseMarketoError, secrets, label, provider: 'marketo' });
     if (typeof json.access_token !== 'string' || json.access_token === '') {

@@ -8,6 +8,7 @@ import {
   safeCause,
 } from './errors';
 import { bodyExcerpt, bodySummary, redactJson, scrub } from './redact';
+import { ResponseTooLarge, TransportTimeout, send, type ProviderAgent, type TransportResponse } from './transport';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -26,32 +27,35 @@ export interface ProviderRequest {
   /** For messages: "Token request", "Profile request". */
   label: string;
   provider?: string;
+  /** The agent to send it with (a proxy agent, say); default: a shared keep-alive agent. */
+  agent?: ProviderAgent;
 }
 
 export interface ProviderResponse {
   status: number;
-  headers: Headers;
+  headers: { get(name: string): string | null };
   text: string;
   /** The parsed body when it is JSON (or a form-encoded token response); undefined otherwise. */
   json: unknown;
 }
 
 /**
- * One request to a provider with `fetch`: redirects are not followed, the timeout covers the body, and
- * every transport failure becomes a typed error with no secret in it.
+ * One request to a provider (node:http / node:https, keep-alive; see transport.ts): redirects are
+ * not followed, the timeout covers the body, and every transport failure becomes a typed error with
+ * no secret in it.
  */
 export async function sendProviderRequest(request: ProviderRequest): Promise<ProviderResponse> {
-  let response: Response;
-  let text: string;
+  let response: TransportResponse;
   try {
-    response = await fetch(request.url, {
+    response = await send({
+      url: request.url,
       method: request.method,
       headers: { Accept: 'application/json', ...request.headers },
       body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(request.timeout),
+      timeoutMs: request.timeout,
+      maxBytes: MAX_RESPONSE_BYTES,
+      agent: request.agent,
     });
-    text = await readCapped(response, MAX_RESPONSE_BYTES);
   } catch (error) {
     throw transportError(request, error);
   }
@@ -63,29 +67,7 @@ export async function sendProviderRequest(request: ProviderRequest): Promise<Pro
       message: `${request.label} failed: the provider answered HTTP ${response.status} with a redirect, which is not followed`,
     });
   }
-  return { status: response.status, headers: response.headers, text, json: parseBody(text, response.headers.get('content-type')) };
-}
-
-class ResponseTooLarge extends Error {}
-
-async function readCapped(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) throw new ResponseTooLarge();
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new ResponseTooLarge();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  return { ...response, json: parseBody(response.text, response.headers.get('content-type')) };
 }
 
 function transportError(request: ProviderRequest, error: unknown): OAuthRequestError {
@@ -96,8 +78,7 @@ function transportError(request: ProviderRequest, error: unknown): OAuthRequestE
       message: `${request.label} failed: the answer is larger than ${MAX_RESPONSE_BYTES} bytes`,
     });
   }
-  const name = (error as { name?: unknown })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  if (error instanceof TransportTimeout) {
     return new OAuthRequestError({
       code: ErrorCode.TIMEOUT,
       provider: request.provider,
@@ -106,7 +87,7 @@ function transportError(request: ProviderRequest, error: unknown): OAuthRequestE
     });
   }
   const cause = safeCause(error, request.secrets);
-  const reason = (cause?.cause as Error | undefined)?.message ?? cause?.message ?? 'unknown error';
+  const reason = cause?.message ?? 'unknown error';
   return new OAuthRequestError({
     code: ErrorCode.NETWORK,
     provider: request.provider,

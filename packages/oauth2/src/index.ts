@@ -51,6 +51,8 @@ export type { InsecureHttpOption } from './options';
 export { checkEndpointURL, isLoopbackHost, checkOneOf, checkURL, joinURL, normalizeScope, optionError, optionalString, requireString } from './options';
 export { bodyExcerpt, redactJson, scrub } from './redact';
 export { sendProviderRequest, readJsonObject, DEFAULT_TIMEOUT_MS } from './http';
+export { defaultAgents, IDLE_SOCKET_MS } from './transport';
+export type { ProviderAgent } from './transport';
 export type { ProviderRequest, ProviderResponse } from './http';
 export { mcpDialect, usesMcp } from './mcp';
 export type { McpAuthorizationServer, McpOptions } from './mcp';

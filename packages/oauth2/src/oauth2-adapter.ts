@@ -34,7 +34,7 @@ export type TokenClientOAuth2Class = new (
 
 export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth2Class {
   return class ProviderOAuth2 extends OAuth2 implements TokenClientOAuth2 {
-    readonly tokenClient: TokenClient;
+    #tokenClient: TokenClient;
     readonly #delivering = new Map<string, TokenSet>();
 
     constructor(
@@ -46,7 +46,7 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
       customHeaders?: Record<string, string>,
     ) {
       super(clientId, clientSecret, baseSite, authorizePath, accessTokenPath, customHeaders);
-      this.tokenClient = new TokenClient({
+      this.#tokenClient = new TokenClient({
         ...settings,
         tokenURL: `${baseSite ?? ''}${accessTokenPath}`,
         clientID: clientId,
@@ -55,6 +55,19 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
       });
       // Anyone calling node-oauth's own get() sends the token in a header, never in the query string.
       this.useAuthorizationHeaderforGET(true);
+    }
+
+    get tokenClient(): TokenClient {
+      return this.#tokenClient;
+    }
+
+    /**
+     * node-oauth's way to route requests through an agent (a proxy, say), as passport-oauth2 users do
+     * with `strategy._oauth2.setAgent(agent)`: token, refresh and profile requests use it from now on.
+     */
+    override setAgent(agent: Parameters<OAuth2['setAgent']>[0]): void {
+      super.setAgent(agent);
+      this.#tokenClient = this.#tokenClient.with({ agent: agent as TokenClientOptions['agent'] });
     }
 
     tokenSetFor(accessToken: string): TokenSet | undefined {

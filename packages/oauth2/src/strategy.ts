@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
 import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
+import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
 import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutcome } from './callback-leg';
 import { InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
@@ -65,6 +66,11 @@ export interface ProviderStrategyOptions extends InsecureHttpOption {
   userProfileURL?: string;
   /** Milliseconds per request to the provider (token and profile); default 10 000. */
   timeout?: number;
+  /**
+   * The `http.Agent`/`https.Agent` for every request to the provider (token, refresh, profile): a proxy
+   * agent, say. Default: a shared keep-alive agent. `strategy._oauth2.setAgent(agent)` works too.
+   */
+  agent?: ProviderAgent;
   /** `false` turns PKCE off where the provider allows it; `true`/`'S256'` turn it on. */
   pkce?: boolean | 'S256' | 'plain';
   /** `false` turns state off (not recommended; PKCE needs it). Default on. */
@@ -187,6 +193,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
       parseError: definition.parseError,
       provider: definition.name,
       params: definition.tokenParams,
+      agent: options.agent,
     });
     const internals = this as unknown as PassportOAuth2Internals;
     internals._oauth2 = new Adapter(options.clientID, options.clientSecret ?? '', '', authorizationURL, tokenURL, options.customHeaders);
@@ -353,7 +360,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const readOptions = this._readOptions('Profile request', [accessToken]);
     // passport-oauth2 sends customHeaders on every request to the provider, the profile request included.
     const allHeaders = { ...this.options.customHeaders, ...headers };
-    const response = await sendProviderRequest({ url, method, headers: allHeaders, body, timeout: this.timeout, ...readOptions });
+    const response = await sendProviderRequest({ url, method, headers: allHeaders, body, timeout: this.timeout, agent: this.tokenClient.agent, ...readOptions });
     return { json: readJsonObject(response, readOptions), text: response.text };
   }
 

@@ -1,6 +1,7 @@
 import { ErrorBodyParser, ErrorCode, OAuthRequestError } from './errors';
 import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
 import { TokenSet, toTokenSet } from './token-set';
+import type { ProviderAgent } from './transport';
 
 /** How the token request body is encoded. RFC 6749 says form; several guide-only providers want JSON. */
 export type BodyEncoding = 'form' | 'json';
@@ -24,17 +25,20 @@ export interface TokenClientOptions {
   provider?: string;
   /** Parameters sent with every grant (an RFC 8707 `resource`, say); a request's own values win. */
   params?: Readonly<Record<string, string>>;
+  /** An `http.Agent`/`https.Agent` (a proxy agent, say); default: a shared keep-alive agent. */
+  agent?: ProviderAgent;
 }
 
 export type TokenRequestParams = Record<string, string | undefined>;
 
-/** Token endpoint requests on Node's fetch, in the provider's encoding and client authentication. */
+/** Token endpoint requests (node:http, keep-alive), in the provider's encoding and client authentication. */
 export class TokenClient {
   readonly tokenURL: string;
   readonly clientID: string;
   readonly bodyEncoding: BodyEncoding;
   readonly clientAuthentication: ClientAuthentication;
   readonly timeout: number;
+  readonly agent: ProviderAgent | undefined;
   readonly #clientSecret: string | undefined;
   readonly #headers: Record<string, string>;
   readonly #parseError: ErrorBodyParser | undefined;
@@ -47,6 +51,7 @@ export class TokenClient {
     this.bodyEncoding = options.bodyEncoding ?? 'form';
     this.clientAuthentication = options.clientAuthentication ?? 'client_secret_post';
     this.timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+    this.agent = options.agent;
     this.#clientSecret = options.clientSecret;
     this.#headers = { ...options.headers };
     this.#parseError = options.parseError;
@@ -67,6 +72,7 @@ export class TokenClient {
       parseError: this.#parseError,
       provider: this.#provider,
       params: this.#params,
+      agent: this.agent,
       ...changes,
     });
   }
@@ -117,6 +123,7 @@ export class TokenClient {
       secrets,
       label: 'Token request',
       provider: this.#provider,
+      agent: this.agent,
     });
     const receivedAt = Date.now();
     const json = readJsonObject(response, { parseError: this.#parseError, secrets, label: 'Token request', provider: this.#provider });
