@@ -33,6 +33,8 @@ export type SaveUnsaved = (key: string, set: UnsavedSet) => Promise<boolean>;
 /** First wait before a background retry, and its cap: short, so the save wins the race when the store comes back. */
 const FIRST_DELAY_MS = 50;
 const MAX_DELAY_MS = 250;
+/** Between tries while drain() waits: the app is shutting down, and each try is one GET and one EVAL. */
+const URGENT_DELAY_MS = 25;
 
 export class UnsavedSets {
   readonly #entries = new Map<string, Entry>();
@@ -76,6 +78,8 @@ export class UnsavedSets {
       entry.wake();
     }
     await Promise.race([Promise.all(entries.map((e) => e.done)), waitUntil(deadline)]);
+    // Past the deadline the sets still unsaved go back to their backoff.
+    for (const entry of entries) entry.urgent = false;
     return this.#entries.size;
   }
 
@@ -94,7 +98,7 @@ export class UnsavedSets {
     let finished = false;
     while (!entry.stopped && this.#entries.get(key) === entry) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, entry.urgent ? 5 : delay);
+        const timer = setTimeout(resolve, entry.urgent ? URGENT_DELAY_MS : delay);
         timer.unref();
         entry.wake = () => {
           clearTimeout(timer);
