@@ -46,18 +46,21 @@ export class TransportTimeout extends Error {
 export class ResponseTooLarge extends Error {}
 
 /**
- * Sends one request; no redirect is followed (a 3xx is returned as it is). A request that failed on a
- * reused keep-alive connection before any answer came back — the server closed the idle connection as
- * it was being reused, so the request never reached it — is sent once more on a new connection; so is
- * a GET that failed before its answer began. Nothing else is retried.
+ * Sends one request; no redirect is followed (a 3xx is returned as it is). A GET (idempotent: a profile
+ * request) that failed before its answer began is sent once more, on a new connection when the failed
+ * one was a reused keep-alive connection. A POST — a token request — is never sent twice here: an
+ * authorization code works once, and a refresh token the provider may have rotated before the
+ * connection broke must not be presented again behind the caller's back (a provider with reuse
+ * detection revokes the whole grant). The race keep-alive is known for — a server closing an idle
+ * connection just as it is reused — is kept away by closing idle connections first (IDLE_SOCKET_MS).
  */
 export async function send(request: TransportRequest): Promise<TransportResponse> {
   const deadline = Date.now() + request.timeoutMs;
   try {
     return await attempt(request, deadline);
   } catch (error) {
-    const failure = error as { reusedSocket?: boolean; answered?: boolean };
-    const retryable = !failure.answered && !(error instanceof TransportTimeout) && !(error instanceof ResponseTooLarge) && (failure.reusedSocket || request.method === 'GET');
+    const failure = error as { answered?: boolean };
+    const retryable = request.method === 'GET' && !failure.answered && !(error instanceof TransportTimeout) && !(error instanceof ResponseTooLarge);
     if (!retryable || Date.now() >= deadline) throw error;
     return attempt(request, deadline);
   }
@@ -76,7 +79,7 @@ function attempt(request: TransportRequest, deadline: number): Promise<Transport
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      Object.assign(error, { reusedSocket: req?.reusedSocket === true, answered });
+      Object.assign(error, { answered });
       req?.destroy();
       reject(error);
     };

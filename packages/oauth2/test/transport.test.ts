@@ -78,9 +78,9 @@ test(`an idle connection is closed by us after ${IDLE_SOCKET_MS} ms, before the 
   }
 }, 15_000);
 
-test('a reused connection the server closed as it was reused: the token request is sent once more on a new one', async () => {
-  // The second request arrives on the kept-alive connection, and the server drops it unanswered (as a
-  // server does when its idle timeout fires just then).
+test('a token request on a reused connection that breaks before any answer is not sent again (the provider may have processed it): OAUTH_NETWORK', async () => {
+  // The second request arrives on the kept-alive connection; the server processes it, then drops the
+  // connection unanswered. A resend would present a refresh token the provider may have rotated.
   const server = await tokenServer((n, req) => {
     if (n !== 2) return false;
     req.socket.destroy();
@@ -89,7 +89,30 @@ test('a reused connection the server closed as it was reused: the token request 
   try {
     const c = client(server.url);
     await c.requestToken({ grant_type: 'client_credentials' });
-    await expect(c.requestToken({ grant_type: 'client_credentials' })).resolves.toMatchObject({ accessToken: 'at-3' });
+    await expect(c.requestToken({ grant_type: 'client_credentials' })).rejects.toMatchObject({ code: 'OAUTH_NETWORK' });
+    expect(server.requests).toBe(2);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a profile request (GET) whose connection breaks before any answer is sent once more, on a new connection', async () => {
+  const server = await tokenServer((n, req, res) => {
+    if (n === 2) {
+      req.socket.destroy();
+      return true;
+    }
+    if (!req.url?.startsWith('/me')) return false;
+    const body = JSON.stringify({ id: 'u1' });
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
+    return true;
+  });
+  try {
+    const base = server.url.replace('/token', '');
+    const strategy = new TestStrategy(base, { tokenURL: server.url, userProfileURL: `${base}/me` }, () => undefined);
+    const tokens = await strategy.tokenClient.requestToken({ grant_type: 'client_credentials' });
+    await new Promise<void>((resolve, reject) => strategy.userProfile(tokens.accessToken, (err) => (err ? reject(err) : resolve())));
+    expect(server.requests).toBe(3);
     expect(server.connections).toBe(2);
   } finally {
     await server.close();
