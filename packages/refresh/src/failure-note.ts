@@ -6,6 +6,7 @@ import { OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { ReauthenticationRequiredError } from './errors';
 import { fingerprint } from './fingerprint';
+import type { RefreshLock } from './lock';
 
 export interface FailureNote {
   /** Fingerprint of the refresh token that failed: the note applies to that token only. */
@@ -46,4 +47,32 @@ export function errorFromNote(note: FailureNote, provider: string, userKey: stri
   if (note.kind === 'request') return new OAuthRequestError(init);
   const providerError = new OAuthTokenError(init);
   return note.kind === 'reauth' ? new ReauthenticationRequiredError({ provider, userKey, reason: 'invalid_grant', cause: providerError }) : providerError;
+}
+
+/**
+ * Leaves the holder's failure for the waiters in other processes, for `ttlMs`: long enough for every
+ * waiter to poll once more, and short — a negative cache of a transient failure. Best effort.
+ */
+export async function leaveFailureNote(lock: RefreshLock, lockName: string, refreshToken: string, error: unknown, ttlMs: number): Promise<void> {
+  if (!lock.setFailure) return;
+  const note = failureNote(error, refreshToken);
+  if (!note) return;
+  await lock.setFailure(lockName, JSON.stringify(note), ttlMs).catch(() => undefined);
+}
+
+/**
+ * The error a holder in another process failed with, for this refresh token (or, when the tokens are
+ * gone, an invalid_grant for any): thrown instead of trying again. undefined when there is none.
+ */
+export async function readFailureNote(lock: RefreshLock, lockName: string, userKey: string, provider: string, tokens: TokenSet | undefined): Promise<Error | undefined> {
+  if (!lock.getFailure) return undefined;
+  let note: FailureNote;
+  try {
+    const text = await lock.getFailure(lockName);
+    if (!text) return undefined;
+    note = JSON.parse(text) as FailureNote;
+  } catch {
+    return undefined; // an unreadable note is no reason to fail; this caller refreshes itself
+  }
+  return noteApplies(note, tokens) ? errorFromNote(note, provider, userKey) : undefined;
 }

@@ -3,7 +3,7 @@ import type { TokenSet } from '@passport-martech/oauth2';
 import { checkRefreshAnswer } from './answer';
 import { asError, isInvalidGrant, isTransient, sleep } from './classify';
 import { ReauthenticationReason, ReauthenticationRequiredError, RefreshLockTimeoutError } from './errors';
-import { errorFromNote, failureNote, noteApplies, type FailureNote } from './failure-note';
+import { leaveFailureNote, readFailureNote } from './failure-note';
 import { LockHold } from './hold';
 import { parseStoreKey, storeKey } from './keys';
 import type { RefreshLock } from './lock';
@@ -22,6 +22,8 @@ import {
 } from './manager-options';
 import type { RedisClient } from './redis';
 import type { TokenStore } from './stores/types';
+import { backoffCap, defaultLockWait } from './retry-timing';
+import { TokenWrites } from './token-writes';
 import { UnsavedSets, type UnsavedSet } from './unsaved';
 
 export { isInvalidGrant, isTransient } from './classify';
@@ -61,8 +63,6 @@ const DEFAULT_SCHEDULE_KEY = 'refresh:schedule';
 /** Quick tries of the store write after a refresh, and the wait before the second (doubled for the third). */
 const SAVE_ATTEMPTS = 3;
 const SAVE_RETRY_DELAY_MS = 25;
-/** Added to the derived default lockWaitMs: Redis round trips and the save's own retries. */
-const LOCK_WAIT_MARGIN_MS = 1000;
 const DEFAULT_DRAIN_MS = 10_000;
 /** See TokenManagerOptions.saveHoldMs: longer than a typical Redis failover (about 11-16 s). */
 const DEFAULT_SAVE_HOLD_MS = 30_000;
@@ -78,7 +78,7 @@ export class TokenManager {
   readonly skewSeconds: number;
   readonly #refresher: Refresher;
   readonly #lock: RefreshLock | undefined;
-  /** undefined: derived per provider (#lockWaitFor). */
+  /** undefined: derived per provider (defaultLockWait). */
   readonly #lockWaitMs: number | undefined;
   readonly #lockPollMs: number;
   readonly #saveHoldMs: number;
@@ -91,6 +91,7 @@ export class TokenManager {
   readonly #flights = new Map<string, Flight>();
   /** Store reads shared by the callers that ask at the same moment, by store key. */
   readonly #reads = new Map<string, Promise<TokenSet | undefined>>();
+  readonly #writes: TokenWrites;
   /** Refreshed sets the store refused, saved in the background. */
   readonly #unsaved = new UnsavedSets((key, set) => this.#saveUnsaved(key, set));
   /** The access token a refresh forced by `fetch` produced, and when: see rejectionCooldownMs. */
@@ -120,6 +121,12 @@ export class TokenManager {
     this.#rejectionChecks = { ...options.isTokenRejected };
     this.#rejectionCooldownMs = nonNegative('rejectionCooldownMs', options.rejectionCooldownMs ?? 30_000);
     this.#hooks = { onRefresh: options.onRefresh, onRetry: options.onRetry, onError: options.onError };
+    this.#writes = new TokenWrites({
+      store: this.store,
+      schedule: this.#schedule,
+      onScheduleError: (userKey, provider, error) => this.#emit('onError', { provider, userKey, error: asError(error), reason: 'schedule_failed' }),
+      onWrite: (key) => this.#reads.delete(key),
+    });
   }
 
   /** The sorted set tokens are scheduled in, when `schedule` was given. */
@@ -147,7 +154,7 @@ export class TokenManager {
     const flight = this.#flights.get(key);
     if (flight) flight.saved = true;
     this.#unsaved.forget(key);
-    await this.#write(userKey, provider, tokens);
+    await this.#writes.save(userKey, provider, tokens);
   }
 
   /** The stored token set, whatever its expiry; undefined when there is none. */
@@ -171,7 +178,7 @@ export class TokenManager {
     this.#reads.delete(key);
     this.#forced.delete(key);
     await this.store.delete(key);
-    await this.#updateSchedule(userKey, provider, undefined);
+    await this.#writes.schedule(userKey, provider, undefined);
   }
 
   /**
@@ -327,7 +334,7 @@ export class TokenManager {
       const tokens = await this.store.get(key);
       if (tokens) return tokens;
       // Purged after another process's invalid_grant: say so, rather than "nothing stored".
-      const failure = lock ? await this.#sharedFailure(lock, lockName, userKey, provider, undefined) : undefined;
+      const failure = lock ? await readFailureNote(lock, lockName, userKey, provider, undefined) : undefined;
       throw failure ?? this.#reauth(userKey, provider, 'no_tokens');
     };
 
@@ -354,7 +361,7 @@ export class TokenManager {
       }
     }
 
-    const waitMs = this.#lockWaitFor(provider);
+    const waitMs = this.#lockWaitMs ?? defaultLockWait(this.#retry, this.#refresher.timeoutFor?.(provider) ?? DEFAULT_TIMEOUT_MS, lock.ttlMs);
     const started = Date.now();
     for (;;) {
       const current = await read();
@@ -368,13 +375,14 @@ export class TokenManager {
           // The previous holder may have saved between our read and our acquire, or failed.
           const latest = await read();
           if (usable(latest)) return latest;
-          const failure = await this.#sharedFailure(lock, lockName, userKey, provider, latest);
+          const failure = await readFailureNote(lock, lockName, userKey, provider, latest);
           if (failure) throw failure;
           presented = latest.refreshToken;
           return await this.#refreshWithRetry(flight, latest, read, usable);
         } catch (error) {
           if (!(error instanceof LockLost)) {
-            if (presented) await this.#shareFailure(lock, lockName, presented, error);
+            // Lasts long enough for every waiter to poll once more: a short negative cache.
+            if (presented) await leaveFailureNote(lock, lockName, presented, error, Math.max(1000, this.#retry.maxDelayMs, 4 * this.#lockPollMs));
             throw error;
           }
         } finally {
@@ -415,7 +423,7 @@ export class TokenManager {
       } catch (error) {
         if (isInvalidGrant(error)) return this.#afterInvalidGrant(flight, refreshToken, error);
         if (attempt < this.#retry.attempts && isTransient(error)) {
-          const delayMs = Math.floor(Math.random() * this.#backoffCap(attempt));
+          const delayMs = Math.floor(Math.random() * backoffCap(this.#retry, attempt));
           this.#emit('onRetry', { provider, userKey, attempt, delayMs, error: error as Error });
           await sleep(delayMs);
           continue;
@@ -446,9 +454,7 @@ export class TokenManager {
     if (stored && stored.refreshToken !== failedRefreshToken) {
       if (!expiresWithin(stored, 0)) return stored;
     } else if (stored) {
-      this.#reads.delete(key);
-      await (this.store.retire ? this.store.retire(key, failedRefreshToken) : this.#compareAndDelete(key, failedRefreshToken));
-      await this.#updateSchedule(userKey, provider, undefined);
+      await this.#writes.retire(userKey, provider, failedRefreshToken);
     }
     throw this.#reauth(userKey, provider, 'invalid_grant', cause);
   }
@@ -470,15 +476,12 @@ export class TokenManager {
       if (flight.saved) return tokens;
       let written: boolean;
       try {
-        written = await this.#replace(key, usedRefreshToken, tokens);
+        written = await this.#writes.replace(userKey, provider, usedRefreshToken, tokens);
       } catch (error) {
         lastError = error;
         continue;
       }
-      if (written) {
-        await this.#updateSchedule(userKey, provider, tokens);
-        return tokens;
-      }
+      if (written) return tokens;
       // Another writer got there first (a logout, a login, another process): its set stays.
       const stored = await this.store.get(key).catch(() => undefined);
       if (!stored || flight.deleted) throw this.#reauth(userKey, provider, 'deleted');
@@ -492,90 +495,8 @@ export class TokenManager {
 
   /** The background save of an unsaved set (see UnsavedSets). Throws while the store fails. */
   async #saveUnsaved(key: string, set: UnsavedSet): Promise<boolean> {
-    const written = await this.#replace(key, set.replaces, set.tokens);
-    const pair = parseStoreKey(key);
-    if (written && pair) await this.#updateSchedule(pair.userKey, pair.provider, set.tokens);
-    return written;
-  }
-
-  /** The store's atomic replace, or — for a store without one — read, compare, write. */
-  async #replace(key: string, fromRefreshToken: string, tokens: TokenSet): Promise<boolean> {
-    this.#reads.delete(key);
-    if (this.store.replace) return this.store.replace(key, fromRefreshToken, tokens);
-    const stored = await this.store.get(key);
-    if (stored?.refreshToken !== fromRefreshToken) return false;
-    await this.store.set(key, tokens);
-    return true;
-  }
-
-  async #compareAndDelete(key: string, refreshToken: string): Promise<void> {
-    const stored = await this.store.get(key);
-    if (stored?.refreshToken === refreshToken) await this.store.delete(key);
-  }
-
-  /** store.set, then the schedule (best effort). */
-  async #write(userKey: string, provider: string, tokens: TokenSet): Promise<void> {
-    const key = storeKey(userKey, provider);
-    this.#reads.delete(key);
-    await this.store.set(key, tokens);
-    await this.#updateSchedule(userKey, provider, tokens);
-  }
-
-  /**
-   * Records the expiry for RefreshScheduler (removes it for tokens that cannot be refreshed, or none).
-   * Best effort: the schedule only refreshes ahead of time, getAccessToken still refreshes on demand,
-   * so a failure here is reported and never fails the save, refresh or delete it follows.
-   */
-  async #updateSchedule(userKey: string, provider: string, tokens: TokenSet | undefined): Promise<void> {
-    if (!this.#schedule) return;
-    const key = storeKey(userKey, provider);
-    try {
-      if (tokens?.expiresAt !== undefined && tokens.refreshToken) await this.#schedule.client.zadd(this.#schedule.key, tokens.expiresAt, key);
-      else await this.#schedule.client.zrem(this.#schedule.key, key);
-    } catch (error) {
-      this.#emit('onError', { provider, userKey, error: asError(error), reason: 'schedule_failed' });
-    }
-  }
-
-  /** Leaves the holder's failure for the waiters in other processes (see #sharedFailure). */
-  async #shareFailure(lock: RefreshLock, lockName: string, refreshToken: string, error: unknown): Promise<void> {
-    if (!lock.setFailure) return;
-    const note = failureNote(error, refreshToken);
-    if (!note) return;
-    // Long enough for every waiter to poll once more, and short: a negative cache of a transient failure.
-    const ttlMs = Math.max(1000, this.#retry.maxDelayMs, 4 * this.#lockPollMs);
-    await lock.setFailure(lockName, JSON.stringify(note), ttlMs).catch(() => undefined);
-  }
-
-  /**
-   * The error a holder in another process failed with, for this refresh token (or, when the tokens are
-   * gone, an invalid_grant for any): thrown here instead of trying again. undefined when there is none.
-   */
-  async #sharedFailure(lock: RefreshLock, lockName: string, userKey: string, provider: string, tokens: TokenSet | undefined): Promise<Error | undefined> {
-    if (!lock.getFailure) return undefined;
-    let note: FailureNote;
-    try {
-      const text = await lock.getFailure(lockName);
-      if (!text) return undefined;
-      note = JSON.parse(text) as FailureNote;
-    } catch {
-      return undefined; // an unreadable note is no reason to fail; this caller refreshes itself
-    }
-    return noteApplies(note, tokens) ? errorFromNote(note, provider, userKey) : undefined;
-  }
-
-  /** The longest wait for another process's refresh: see TokenManagerOptions.lockWaitMs. */
-  #lockWaitFor(provider: string): number {
-    if (this.#lockWaitMs !== undefined) return this.#lockWaitMs;
-    const attemptMs = this.#refresher.timeoutFor?.(provider) ?? DEFAULT_TIMEOUT_MS;
-    let backoffMs = 0;
-    for (let attempt = 1; attempt < this.#retry.attempts; attempt++) backoffMs += this.#backoffCap(attempt);
-    return this.#retry.attempts * attemptMs + backoffMs + (this.#lock?.ttlMs ?? 0) + LOCK_WAIT_MARGIN_MS;
-  }
-
-  /** The longest wait after failed try `attempt` (full jitter draws below it). */
-  #backoffCap(attempt: number): number {
-    return Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+    const pair = parseStoreKey(key) as { userKey: string; provider: string };
+    return this.#writes.replace(pair.userKey, pair.provider, set.replaces, set.tokens);
   }
 
   #reauth(userKey: string, provider: string, reason: ReauthenticationReason, cause?: unknown): ReauthenticationRequiredError {
