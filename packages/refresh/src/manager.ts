@@ -366,7 +366,15 @@ export class TokenManager {
     for (;;) {
       const current = await read();
       if (usable(current)) return current;
-      const token = await lock.acquire(lockName);
+      let token: string | null;
+      try {
+        token = await lock.acquire(lockName);
+      } catch (error) {
+        // Redis refuses the lock (a failover, OOM): no refresh can start, since its result could not be
+        // saved either. A token that has not expired yet beats an error; the next caller tries again.
+        if (!options.force && !expiresWithin(current, 0)) return current;
+        throw error;
+      }
       if (token !== null) {
         flight.hold = new LockHold(lock, lockName, token);
         flight.holdKept = false;

@@ -227,6 +227,23 @@ test('a Redis that refuses writes for longer than the lock ttl right after the r
   }
 });
 
+test('while Redis refuses writes, a token inside the skew that has not expired is served instead of an error; an expired one gets the error', async () => {
+  const admin = redis.client();
+  const store = new RedisTokenStore({ client: redis.client(), prefix: newPrefix() });
+  const m = manager(store, { lock: new RedisLock({ client: redis.client(), ttlMs: 500 }), skewSeconds: 60 });
+  const tokens = await login(sandbox.url);
+  await m.save('skew', 'hubspot', { ...tokens, expiresAt: Date.now() + 30_000 });
+  await m.save('gone', 'hubspot', expired(await login(sandbox.url)));
+  await admin.config('SET', 'min-replicas-to-write', '1');
+  try {
+    await expect(m.getAccessToken('skew', 'hubspot')).resolves.toBe(tokens.accessToken);
+    await expect(m.getAccessToken('gone', 'hubspot')).rejects.toThrow(/NOREPLICAS/);
+  } finally {
+    await admin.config('SET', 'min-replicas-to-write', '0');
+  }
+  await expect(m.getAccessToken('skew', 'hubspot')).resolves.not.toBe(tokens.accessToken);
+});
+
 test('defect 4: failing members are postponed with backoff, so they never stand in front of a due token (batchSize 3)', async () => {
   const client = redis.client();
   const key = `${newPrefix()}schedule`;

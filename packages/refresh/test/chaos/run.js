@@ -167,6 +167,7 @@ async function runOne(schedule, mode, env) {
     refreshes: audit.refreshGranted,
     served: record.results.filter((r) => r.ok).length,
     failedCalls: record.results.filter((r) => !r.ok).length,
+    errorCodes: countBy(record.results.filter((r) => !r.ok).map((r) => r.code ?? r.message?.split(' ').slice(0, 4).join(' ') ?? 'unknown')),
     rotatedPresented: audit.rotatedPresented,
     grantsRevokedByReuse: audit.grantsRevokedByReuse,
     violations: result.violations,
@@ -175,7 +176,14 @@ async function runOne(schedule, mode, env) {
   };
 }
 
+function countBy(list) {
+  const counts = {};
+  for (const item of list) counts[item] = (counts[item] ?? 0) + 1;
+  return counts;
+}
+
 function addUp(totals, r) {
+  for (const [code, n] of Object.entries(r.errorCodes)) totals.errorCodes[code] = (totals.errorCodes[code] ?? 0) + n;
   totals.schedules++;
   totals.refreshes += r.refreshes;
   totals.served += r.served;
@@ -194,7 +202,8 @@ function printTotals(mode, totals, ms) {
   console.log(`schedules run            ${totals.schedules} (${(ms / 1000).toFixed(0)} s)`);
   console.log(`faults injected          ${Object.entries(totals.faults).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
   console.log(`refreshes granted        ${totals.refreshes}`);
-  console.log(`callers served           ${totals.served} (typed errors: ${totals.failedCalls})`);
+  const codes = Object.entries(totals.errorCodes).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', ');
+  console.log(`callers served           ${totals.served} (errors: ${totals.failedCalls}${codes ? `: ${codes}` : ''})`);
   console.log(`stale presentations      ${totals.rotatedPresented} (sandbox count; grants revoked by reuse detection: ${totals.grantsRevokedByReuse})`);
   console.log(`invariant violations     ${violations}${violations ? ` (${Object.entries(totals.violations).map(([g, n]) => `${g} ${n}`).join(', ')})` : ''}`);
   console.log(`inside documented windows ${Object.entries(totals.excused).map(([k, n]) => `${k}: ${n}`).join('; ') || 'none'}`);
@@ -222,7 +231,7 @@ async function main() {
       const current = { record: undefined };
       const fleet = new Fleet({ size: WORKERS, env: { REDIS_PORT: String(redis.port), SANDBOX_URL: sandbox.url, MODE: mode, LOCK_TTL_MS: '400' }, onEvent: (i, m) => current.record?.onEvent(i, m) });
       await fleet.start();
-      const totals = { schedules: 0, refreshes: 0, served: 0, failedCalls: 0, rotatedPresented: 0, grantsRevokedByReuse: 0, faults: {}, violations: {}, excused: {}, failedSeeds: [] };
+      const totals = { schedules: 0, refreshes: 0, served: 0, failedCalls: 0, rotatedPresented: 0, grantsRevokedByReuse: 0, faults: {}, violations: {}, excused: {}, errorCodes: {}, failedSeeds: [] };
       const started = Date.now();
       for (let k = 0; k < args.runs; k++) {
         const schedule = makeSchedule(args.seed + k, { workers: WORKERS });

@@ -72,6 +72,11 @@ const watchedRefresher = {
 
 let manager;
 let scheduler;
+// Work that arrives before the first configure (a restarted worker) waits for it.
+let markConfigured;
+const configured = new Promise((resolve) => {
+  markConfigured = resolve;
+});
 async function configure(prefix, scheduleKey) {
   if (scheduler) await scheduler.stop();
   if (manager) await manager.close(0);
@@ -142,13 +147,20 @@ async function get(id, user) {
     }
     send({ ev: 'result', id, user, ok: true, token, ms: Date.now() - started, stale });
   } catch (error) {
+    if (process.env.CHAOS_DEBUG && error instanceof TypeError) console.error(error.stack);
     send({ ev: 'result', id, user, ok: false, code: error && error.code, message: String(error && error.message), ms: Date.now() - started });
   }
 }
 
 process.on('message', async (m) => {
   if (!m) return;
-  if (m.op === 'configure') return configure(m.prefix, m.scheduleKey).then(() => send({ ev: 'configured' }));
+  if (m.op === 'configure') {
+    return configure(m.prefix, m.scheduleKey).then(() => {
+      markConfigured();
+      send({ ev: 'configured' });
+    });
+  }
+  await configured;
   if (m.op === 'drain') return (manager ? manager.drain(4000) : Promise.resolve(0)).then((left) => send({ ev: 'drained', left }));
   if (m.op === 'get') return get(m.id, m.user);
   if (m.op === 'save') {
