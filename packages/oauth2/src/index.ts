@@ -18,6 +18,8 @@ export {
 export type { ErrorCodeValue, ErrorBodyParser, OAuthError, OAuthErrorFields, ProviderErrorFields } from './errors';
 export { AppState, SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
 export { MemoryStateClaims, stateClaimKey } from './state-claims';
+export { CookieStateStore, MAX_PENDING_COOKIES } from './cookie-state-store';
+export type { CookieStateKey, CookieStateOptions, CookieStateStoreOptions } from './cookie-state-store';
 export type { StateClaimStore } from './state-claims';
 export { AUTHORIZATION_ERROR_CODES, OAuthAuthorizationError, UNKNOWN_AUTHORIZATION_ERROR, knownAuthorizationError } from './authorization-error';
 export type { SessionStateStoreOptions } from './state-store';

@@ -202,7 +202,7 @@ export class SessionStateStore {
 
   #noSession(): Error {
     return new Error(
-      `${this.#owner}: OAuth 2.0 state needs a session. Add express-session (app.use(session({...}))) before passport, or pass { state: false } to turn state off.`,
+      `${this.#owner}: OAuth 2.0 state needs a session. Add express-session (app.use(session({...}))) before passport, or, in an app without sessions, keep it in an encrypted cookie with the option state: { cookie: { key } } (a 32-byte key; see "Apps without sessions" in the @passport-martech/oauth2 README).`,
     );
   }
 }

@@ -9,6 +9,7 @@ import { InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionE
 import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profile';
 import type { StateClaimStore } from './state-claims';
 import { AppState, SessionStateStore } from './state-store';
+import { CookieStateOptions, CookieStateStore } from './cookie-state-store';
 import { BodyEncoding, ClientAuthentication, TokenClient } from './token-client';
 import { TokenSet } from './token-set';
 import { AnyVerify, AnyVerifyFunction, adaptVerify } from './verify';
@@ -73,8 +74,12 @@ export interface ProviderStrategyOptions extends InsecureHttpOption {
   agent?: ProviderAgent;
   /** `false` turns PKCE off where the provider allows it; `true`/`'S256'` turn it on. */
   pkce?: boolean | 'S256' | 'plain';
-  /** `false` turns state off (not recommended; PKCE needs it). Default on. */
-  state?: boolean;
+  /**
+   * Default on, kept in the session (express-session). `{ cookie: { key } }` keeps each pending login in
+   * an encrypted cookie instead, for apps without sessions (see the README, "Apps without sessions").
+   * `false` turns state off (not recommended; PKCE needs it).
+   */
+  state?: boolean | { cookie: CookieStateOptions };
   /** A custom passport-oauth2 state store object, replacing the built-in multi-tab session store. */
   store?: OAuth2Strategy.StateStore | object | boolean;
   sessionKey?: string;
@@ -144,8 +149,10 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     }
 
     const pkce = resolvePkce(owner, definition.pkce, options.pkce);
+    const cookieState = cookieStateOption(owner, options.state);
+    if (cookieState && options.store !== undefined) throw optionError(owner, 'store', 'cannot be combined with state: { cookie } (which is a store)');
     const stateOn = options.state !== false || (options.store !== undefined && options.store !== false);
-    if (pkce && !stateOn) throw optionError(owner, 'state', 'cannot be false while PKCE is on (set pkce: false too)');
+    if (pkce && !stateOn) throw optionError(owner, 'state', 'cannot be false while PKCE is on (set pkce: false too; without a session, use state: { cookie: { key } })');
     const sessionKey = options.sessionKey ?? `oauth2:${definition.name}`;
     const customStore = typeof options.store === 'object' && options.store !== null;
     if (options.stateClaims !== undefined && (customStore || !stateOn)) {
@@ -153,7 +160,9 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     }
     const store = customStore
       ? options.store
-      : stateOn
+      : cookieState
+        ? new CookieStateStore({ ...cookieState, callbackURL: options.callbackURL, owner, strategy: definition.name, stateClaims: options.stateClaims })
+        : stateOn
         ? new SessionStateStore({ key: sessionKey, owner, stateClaims: options.stateClaims })
         : undefined;
 
@@ -404,6 +413,13 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
     return parent._createOAuthError.call(this, message, err);
   }
+}
+
+function cookieStateOption(owner: string, state: unknown): CookieStateOptions | undefined {
+  if (state === undefined || typeof state === 'boolean') return undefined;
+  const cookie = state && typeof state === 'object' ? (state as { cookie?: unknown }).cookie : undefined;
+  if (!cookie || typeof cookie !== 'object') throw optionError(owner, 'state', 'must be true, false or { cookie: { key } }');
+  return cookie as CookieStateOptions;
 }
 
 function resolvePkce(owner: string, supported: boolean | 'required' | undefined, requested: unknown): 'S256' | 'plain' | false {

@@ -350,7 +350,8 @@ describe('failures that reach the error handler', () => {
     const message = (errors[0] as Error).message;
     expect(message).toContain('express-session');
     expect(message).toContain('@passport-martech/test');
-    expect(message).toContain('state: false');
+    expect(message).toContain('state: { cookie: { key } }');
+    expect(message).not.toContain('state: false');
   });
 
   it('a token endpoint failure arrives as the typed error, nothing secret in it, no stack trace to the browser', async () => {
@@ -437,7 +438,7 @@ describe('state and PKCE switches', () => {
 
   it('state: false while PKCE is on is a TypeError naming the option', () => {
     expect(() => new TestStrategy(provider.url, { state: false }, () => undefined)).toThrow(
-      new TypeError('@passport-martech/test: option "state" cannot be false while PKCE is on (set pkce: false too)'),
+      new TypeError('@passport-martech/test: option "state" cannot be false while PKCE is on (set pkce: false too; without a session, use state: { cookie: { key } })'),
     );
   });
 

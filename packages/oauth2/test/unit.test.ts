@@ -336,7 +336,7 @@ describe('SessionStateStore', () => {
     const err = await store(noSession, s).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe(
-      '@passport-martech/unit: OAuth 2.0 state needs a session. Add express-session (app.use(session({...}))) before passport, or pass { state: false } to turn state off.',
+      '@passport-martech/unit: OAuth 2.0 state needs a session. Add express-session (app.use(session({...}))) before passport, or, in an app without sessions, keep it in an encrypted cookie with the option state: { cookie: { key } } (a 32-byte key; see "Apps without sessions" in the @passport-martech/oauth2 README).',
     );
     await expect(verify(noSession, s, 'x')).rejects.toThrow(/express-session/);
   });
