@@ -55,6 +55,7 @@ export async function sendProviderRequest(request: ProviderRequest): Promise<Pro
       timeoutMs: request.timeout,
       maxBytes: MAX_RESPONSE_BYTES,
       agent: request.agent,
+      reuseTarget: !request.secrets.some((secret) => secret !== undefined && secret !== '' && request.url.includes(secret)),
     });
   } catch (error) {
     throw transportError(request, error);

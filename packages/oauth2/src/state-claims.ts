@@ -66,44 +66,81 @@ const OUTCOME_GRACE_MS = 5_000;
 const MAX_IN_FLIGHT_MS = 10 * 60 * 1000;
 
 interface InFlight {
-  promise: Promise<LoginOutcome>;
-  resolve: (outcome: LoginOutcome) => void;
+  /** When the winner began (for the abandoned-login bound) or settled (for the grace period). */
+  at: number;
+  outcome?: LoginOutcome;
+  /** Made only when a duplicate waits: most logins have none. */
+  promise?: Promise<LoginOutcome>;
+  resolve?: (outcome: LoginOutcome) => void;
 }
 
 /**
  * Logins in progress in this process, by claim key: a duplicate callback that lost the claim waits for
  * the winner's outcome instead of failing, so a double click still ends signed in. Only a request that
  * presented the same session (its pending entry matched) ever waits, so it gets nothing the winner's
- * browser did not already get.
+ * browser did not already get. No timer or promise per login: entries are swept by age as new logins
+ * begin, and a promise is made only for a duplicate that waits.
  */
 export class InFlightLogins {
   readonly #logins = new Map<string, InFlight>();
 
   /** Registers the winner; the returned function settles it (once). */
   begin(key: string): (outcome: LoginOutcome) => void {
-    let resolve!: (outcome: LoginOutcome) => void;
-    const promise = new Promise<LoginOutcome>((r) => (resolve = r));
-    const entry: InFlight = { promise, resolve };
+    const now = Date.now();
+    this.#sweep(now);
+    const entry: InFlight = { at: now };
+    this.#logins.delete(key);
     this.#logins.set(key, entry);
-    let settled = false;
-    const settle = (outcome: LoginOutcome) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(abandoned);
-      entry.resolve(outcome);
-      // The user object is kept only briefly: long enough for a duplicate already on its way.
-      setTimeout(() => {
-        if (this.#logins.get(key) === entry) this.#logins.delete(key);
-      }, OUTCOME_GRACE_MS).unref();
+    return (outcome: LoginOutcome) => {
+      if (entry.outcome) return;
+      entry.outcome = outcome;
+      // The user object is kept only briefly: long enough for a duplicate already on its way. Re-inserted
+      // so that the map stays in order of its entries' deadlines for the sweep.
+      entry.at = Date.now();
+      if (this.#logins.get(key) === entry) {
+        this.#logins.delete(key);
+        this.#logins.set(key, entry);
+      }
+      entry.resolve?.(outcome);
     };
-    const abandoned = setTimeout(() => settle({}), MAX_IN_FLIGHT_MS).unref();
-    return settle;
   }
 
   /** The winner's outcome, when the winner runs (or just ran) in this process. */
   waitFor(key: string): Promise<LoginOutcome> | undefined {
-    return this.#logins.get(key)?.promise;
+    const entry = this.#logins.get(key);
+    if (!entry) return undefined;
+    const now = Date.now();
+    if (expired(entry, now)) {
+      this.#logins.delete(key);
+      return undefined;
+    }
+    if (entry.outcome) return Promise.resolve(entry.outcome);
+    entry.promise ??= new Promise<LoginOutcome>((resolve) => (entry.resolve = resolve));
+    return entry.promise;
   }
+
+  /** Logins held (for tests and monitoring). */
+  get size(): number {
+    return this.#logins.size;
+  }
+
+  #sweep(now: number): void {
+    // Unsettled entries (10 min) and settled ones (5 s) are each in deadline order; one pass of the
+    // oldest entries drops what has expired and stops at the first live one of each kind.
+    for (const [key, entry] of this.#logins) {
+      if (!expired(entry, now)) {
+        if (entry.outcome) break;
+        continue;
+      }
+      this.#logins.delete(key);
+      // An abandoned login (a verify that never answers) ends as "not signed in" for anyone waiting.
+      if (!entry.outcome) entry.resolve?.({});
+    }
+  }
+}
+
+function expired(entry: InFlight, now: number): boolean {
+  return now - entry.at >= (entry.outcome ? OUTCOME_GRACE_MS : MAX_IN_FLIGHT_MS);
 }
 
 export const processInFlightLogins = new InFlightLogins();
