@@ -1,7 +1,6 @@
 /** pino logger and request logging, with every credential redacted. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
-import { pinoHttp, type HttpLogger } from 'pino-http';
 import { isAuthorizationError, knownAuthorizationCode } from './callback-errors';
 import type { LogLevel } from './config';
 
@@ -110,40 +109,136 @@ function maskHeaders(headers: Record<string, unknown> | undefined): Record<strin
   return masked;
 }
 
+type LogMethod = (objOrMsg: unknown, ...rest: unknown[]) => void;
+
+/** What `req.log` offers: pino's level methods, bound to the request (its line carries `req`). */
+export interface RequestLog {
+  fatal: LogMethod;
+  error: LogMethod;
+  warn: LogMethod;
+  info: LogMethod;
+  debug: LogMethod;
+  trace: LogMethod;
+  isLevelEnabled(level: string): boolean;
+}
+
+declare module 'http' {
+  interface IncomingMessage {
+    /** The request's logger (set by requestLogger): a line written with it carries the request. */
+    log?: RequestLog;
+    /** A number unique in this process, given to a request when a line about it is first written. */
+    id?: number;
+  }
+}
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+type LogRequest = IncomingMessage & { originalUrl?: string };
+
+/** The level of a request's completion line: error for 5xx (and failures), warn for 4xx, else info. */
+export function completionLevel(statusCode: number, err?: unknown): Level {
+  if (err || statusCode >= 500) return 'error';
+  if (statusCode >= 400) return 'warn';
+  return 'info';
+}
+
 /**
- * pino-http binds the request to a child logger on every request, and pino serializes (and redacts) a
- * child's bindings when the child is made, whether or not a line is ever written: with the redaction
- * paths above that was most of the logger's cost per request, even at `warn`, where a 200 writes nothing.
- * So the request logger masks in its own serializers instead (the same fields as REDACT_PATHS), and its
- * redaction paths name only top-level keys and `err`: a `*.` path would send every binding, the request
+ * Request logging in pino-http's line format (`request completed` / `request errored`, with `req`, `res`
+ * and `responseTime`; a line written with `req.log` carries `req`), with nothing done per request for a
+ * line the level drops: pino-http made a child logger per request, serializing and redacting the request
+ * whether or not a line was ever written, and at `warn` (where a 200 writes nothing) that was most of the
+ * example's cost per request. Here a request costs one `close` listener and a small `req.log` object; the
+ * request is serialized (and masked: the same fields as REDACT_PATHS) only for a line that is written.
+ * Redaction paths name only top-level keys and `err`: a `*.` path would send every line, the request
  * included, through the redactor. Log other nested objects with the app's logger.
  */
-export function requestLogger(logger: Logger): HttpLogger<IncomingMessage, ServerResponse> {
-  return pinoHttp({
-    logger,
-    redact: { paths: [...TOKEN_KEYS, ...TOKEN_KEYS.map((k) => `err.${k}`)], censor: CENSOR },
-    // Our serializers get the request and response themselves (pino's standard ones would build an object
-    // first, only for it to be copied here).
-    wrapSerializers: false,
-    serializers: {
-      // The URL without its code/state values, no parsed query, credentials masked.
-      req: (req: IncomingMessage & { id?: unknown; originalUrl?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactUrl(req.originalUrl ?? req.url),
-        headers: maskHeaders(req.headers),
-        remoteAddress: req.socket?.remoteAddress,
-        remotePort: req.socket?.remotePort,
-      }),
-      // Set-Cookie masked; the redirect to a provider carries `state` (and PKCE challenge) in its Location.
-      res: (res: ServerResponse) => ({ statusCode: res.statusCode, headers: maskHeaders(res.getHeaders()) }),
-      err: serializeError,
+export function requestLogger(logger: Logger): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  const base = logger.child(
+    {},
+    {
+      redact: { paths: [...TOKEN_KEYS, ...TOKEN_KEYS.map((k) => `err.${k}`)], censor: CENSOR },
+      serializers: { req: serializeRequest, res: serializeResponse, err: serializeError },
     },
-    customLogLevel(_req, res, err) {
-      if (err || res.statusCode >= 500) return 'error';
-      if (res.statusCode >= 400) return 'warn';
-      return 'info';
-    },
-    autoLogging: { ignore: (req) => req.url === '/healthz' },
-  });
+  );
+  return (req, res, next) => {
+    const startedAt = Date.now();
+    req.log = new LazyRequestLog(base, req);
+    // 'close' follows 'finish' on every response, and also ends one whose connection went away first.
+    if (req.url !== '/healthz') res.on('close', () => logCompletion(base, req, res, startedAt));
+    next();
+  };
+}
+
+let lastRequestId = 0;
+
+function requestId(req: IncomingMessage): number {
+  // As pino-http: a positive 31-bit counter.
+  return (req.id ??= lastRequestId = (lastRequestId + 1) & 0x7fffffff);
+}
+
+/** The URL without its code/state values, no parsed query, credentials masked. */
+function serializeRequest(req: LogRequest) {
+  return {
+    id: requestId(req),
+    method: req.method,
+    url: redactUrl(req.originalUrl ?? req.url),
+    headers: maskHeaders(req.headers),
+    remoteAddress: req.socket?.remoteAddress,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+/** Set-Cookie masked; the redirect to a provider carries `state` (and PKCE challenge) in its Location. */
+function serializeResponse(res: ServerResponse) {
+  return { statusCode: res.statusCode, headers: maskHeaders(res.getHeaders()) };
+}
+
+function logCompletion(base: Logger, req: IncomingMessage, res: ServerResponse, startedAt: number): void {
+  const level = completionLevel(res.statusCode);
+  if (!base.isLevelEnabled(level)) return;
+  const responseTime = Date.now() - startedAt;
+  if (res.statusCode >= 500) {
+    base[level]({ req, res, err: new Error(`failed with status code ${res.statusCode}`), responseTime }, 'request errored');
+  } else {
+    base[level]({ req, res, responseTime }, 'request completed');
+  }
+}
+
+/** `req.log`: the child logger bound to the request is made the first time a line is actually written. */
+class LazyRequestLog implements RequestLog {
+  #child: Logger | undefined;
+  readonly #base: Logger;
+  readonly #req: IncomingMessage;
+
+  constructor(base: Logger, req: IncomingMessage) {
+    this.#base = base;
+    this.#req = req;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return this.#base.isLevelEnabled(level);
+  }
+  fatal(...args: unknown[]): void {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#write('trace', args);
+  }
+
+  #write(level: Level, args: unknown[]): void {
+    if (!this.#base.isLevelEnabled(level)) return;
+    this.#child ??= this.#base.child({ req: this.#req });
+    (this.#child[level] as (...a: unknown[]) => void)(...args);
+  }
 }

@@ -1,5 +1,6 @@
 /** CSRF synchronizer token and safe `returnTo` handling. */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Request } from 'express';
 
 declare module 'express-session' {
@@ -53,4 +54,39 @@ export function safeReturnTo(value: unknown): string | undefined {
   // browser reads as another host: check the result as strictly as the input.
   if (!path.startsWith('/') || path.startsWith('//') || path.includes('\\')) return undefined;
   return path;
+}
+
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
+ * The same headers as `middleware` (helmet, configured with fixed values), worked out once and then set
+ * on each response with one loop: helmet runs a chain of thirteen middlewares per request to set values
+ * that never change. Only a middleware that sets and removes headers at once, the same for any request,
+ * can be replayed: anything else (a directive computed per request, a nonce) throws here, at startup.
+ */
+export function fixedHeaders(middleware: Middleware): Middleware {
+  const set: [string, string | number | readonly string[]][] = [];
+  const removed: string[] = [];
+  let called = false;
+  let failure: unknown;
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) {
+      set.push([name, value]);
+      return recorder;
+    },
+    removeHeader(name: string) {
+      removed.push(name);
+    },
+  };
+  const probe = { method: 'GET', url: '/', headers: {} };
+  middleware(probe as IncomingMessage, recorder as unknown as ServerResponse, (err) => {
+    called = true;
+    failure = err;
+  });
+  if (!called || failure) throw new Error('fixedHeaders: the middleware must set its headers and call next() at once, without an error');
+  return (_req, res, next) => {
+    for (let i = 0; i < set.length; i++) res.setHeader(set[i]![0], set[i]![1]);
+    for (let i = 0; i < removed.length; i++) res.removeHeader(removed[i]!);
+    next();
+  };
 }
