@@ -1,0 +1,33 @@
+/**
+ * What scripts/bundle.js leaves in dist (npm test builds first): one JavaScript file per package, a source
+ * map whose every source is a file the package publishes, and stack traces that point at src/*.ts lines.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const PACKAGES = ['oauth2', 'hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'];
+const root = resolve(__dirname, '..', '..');
+
+test.each(PACKAGES)('%s: dist holds one bundle and its map, the map names published sources', (name) => {
+  const dist = join(root, 'packages', name, 'dist');
+  expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f))).toEqual(['index.js', 'index.js.map']);
+  const map = JSON.parse(readFileSync(join(dist, 'index.js.map'), 'utf8')) as { sources: string[] };
+  expect(map.sources.length).toBeGreaterThan(1);
+  for (const source of map.sources) {
+    expect(source).toMatch(/^\.\.\/src\/[\w-]+\.ts$/);
+    expect(existsSync(join(dist, source))).toBe(true);
+  }
+});
+
+test('with --enable-source-maps a stack trace names the real source lines', () => {
+  const script = `const { HubSpotStrategy } = require('@passport-martech/hubspot');
+try { new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: '/cb', region: 'xx' }, () => {}); }
+catch (e) { process.stdout.write(e.stack); }`;
+  const stack = execFileSync(process.execPath, ['--enable-source-maps', '-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
+  const optionsTs = readFileSync(join(root, 'packages', 'oauth2', 'src', 'options.ts'), 'utf8').split('\n');
+  const frame = /at optionError \((.*\/packages\/oauth2\/src\/options\.ts):(\d+):\d+\)/.exec(stack);
+  expect(frame).not.toBeNull();
+  expect(optionsTs[Number(frame![2]) - 1]).toContain('new TypeError');
+  expect(stack).toMatch(/packages\/hubspot\/src\/strategy\.ts:\d+/);
+});

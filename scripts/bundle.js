@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * Bundles each strategy package and @passport-martech/oauth2 into one CommonJS file, dist/index.js, after
+ * `tsc -b` (npm run build). Loading a strategy then reads two files of ours instead of about twenty, which
+ * is most of what a require() of ours cost on top of passport-oauth2's (bench figure 5).
+ *
+ * - The source layout does not change: esbuild reads src/*.ts, the same files tsc type-checked and whose
+ *   declarations (dist/*.d.ts) stay as tsc wrote them.
+ * - dist/index.js.map maps every line back to src/*.ts, which the packages publish beside dist: stack
+ *   traces (node --enable-source-maps) and debuggers point at the real lines.
+ * - Dependencies stay outside (passport-oauth2, oauth, @passport-martech/oauth2 for a strategy): one copy
+ *   of each class in a process, so `instanceof` keeps working across packages.
+ * - tsc's per-module .js files are removed (nothing loads them any more), and so is the package's
+ *   tsconfig.tsbuildinfo: a later bare `tsc -b` then emits the whole package again, every module beside
+ *   its own index.js, so a changed source can never run beside a stale bundle.
+ */
+const { existsSync, readdirSync, rmSync } = require('node:fs');
+const { join } = require('node:path');
+const esbuild = require('esbuild');
+
+const ROOT = join(__dirname, '..');
+const PACKAGES = ['oauth2', 'hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'];
+
+async function bundle(name) {
+  const dir = join(ROOT, 'packages', name);
+  const dist = join(dir, 'dist');
+  await esbuild.build({
+    entryPoints: [join(dir, 'src', 'index.ts')],
+    outfile: join(dist, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    // The packages publish src/: the map names those files rather than carrying a second copy of them.
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  for (const file of readdirSync(dist)) {
+    if (/\.js(\.map)?$/.test(file) && file !== 'index.js' && file !== 'index.js.map') rmSync(join(dist, file));
+  }
+  const buildInfo = join(dir, 'tsconfig.tsbuildinfo');
+  if (existsSync(buildInfo)) rmSync(buildInfo);
+}
+
+Promise.all(PACKAGES.map(bundle)).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
