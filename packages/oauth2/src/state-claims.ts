@@ -79,10 +79,12 @@ interface InFlight {
  * the winner's outcome instead of failing, so a double click still ends signed in. Only a request that
  * presented the same session (its pending entry matched) ever waits, so it gets nothing the winner's
  * browser did not already get. No timer or promise per login: entries are swept by age as new logins
- * begin, and a promise is made only for a duplicate that waits.
+ * begin (and by one shared timer after a login ends), and a promise is made only for a duplicate that
+ * waits.
  */
 export class InFlightLogins {
   readonly #logins = new Map<string, InFlight>();
+  #sweepTimer: NodeJS.Timeout | undefined;
 
   /** Registers the winner; the returned function settles it (once). */
   begin(key: string): (outcome: LoginOutcome) => void {
@@ -102,6 +104,7 @@ export class InFlightLogins {
         this.#logins.set(key, entry);
       }
       entry.resolve?.(outcome);
+      this.#scheduleSweep();
     };
   }
 
@@ -122,6 +125,22 @@ export class InFlightLogins {
   /** Logins held (for tests and monitoring). */
   get size(): number {
     return this.#logins.size;
+  }
+
+  /**
+   * One timer for the whole table (not one per login): a finished login's user object is dropped about
+   * OUTCOME_GRACE_MS after it finished even when no other login comes to sweep it.
+   */
+  #scheduleSweep(): void {
+    if (this.#sweepTimer) return;
+    this.#sweepTimer = setTimeout(() => {
+      this.#sweepTimer = undefined;
+      this.#sweep(Date.now());
+      for (const entry of this.#logins.values()) {
+        if (entry.outcome) return this.#scheduleSweep();
+      }
+    }, OUTCOME_GRACE_MS + 10);
+    this.#sweepTimer.unref();
   }
 
   #sweep(now: number): void {
