@@ -121,6 +121,7 @@ function installedSize(name) {
     typesBytes: packages.filter((p) => /^@types\/|^undici-types$/.test(p.name)).reduce((n, p) => n + p.bytes, 0),
     files: packages.reduce((n, p) => n + p.files, 0),
     packages: packages.map((p) => `${p.name}@${p.version}`),
+    byPackage: Object.fromEntries(packages.map((p) => [p.name, p.bytes])),
     where: [...seen.keys()].map((d) => relative(join(BENCH_DIR, '..'), d))[0],
   };
 }

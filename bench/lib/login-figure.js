@@ -6,7 +6,6 @@
  * Each login starts without a cookie (a new visitor). Latency: first request to the callback's answer.
  */
 const { join } = require('node:path');
-const { URL } = require('node:url');
 const { createClient, cookieOf } = require('./http-client');
 const { startSandboxProcess, upstreamCalls } = require('./sandbox');
 const { median, percentile, startChild } = require('./util');

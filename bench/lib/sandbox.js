@@ -1,7 +1,6 @@
 'use strict';
 /** Starts the sandbox (in a child process) and talks to it: stats, reset, expire, a first login. */
 const { join } = require('node:path');
-const { URL, URLSearchParams } = require('node:url');
 const { startChild } = require('./util');
 
 const HUBSPOT = {

@@ -8,8 +8,10 @@
  *   so that its whole middleware stack (helmet, request logger, Redis fail-fast, express-session +
  *   connect-redis, passport session with deserializeUser, no-store) runs before it and its 404 and error
  *   handlers stay after it. The session comes from a real login (GET /auth/hubspot through the sandbox).
- * - STACK=baseline: a bare Express 5 + express-session + connect-redis 8 (RedisStore) + ioredis app;
- *   GET /bench/login puts a user in the session.
+ * - STACK=baseline: the stack a Passport user already runs: Express 5 + express-session + connect-redis 8
+ *   (RedisStore) + ioredis + passport.initialize() + passport.session(), with a deserializeUser that
+ *   returns the session's user; GET /bench/login signs a user in with req.login (passport regenerates
+ *   the session), as a strategy's callback would.
  *
  * env: REDIS_URL, SANDBOX_URL (ours). Sends { ready, url, loginPath } over IPC; answers { cmd: 'cpu' }.
  */
@@ -63,7 +65,11 @@ function baselineApp() {
   const session = require('express-session');
   const { RedisStore } = require('connect-redis');
   const Redis = require('ioredis');
+  const { Passport } = require('passport');
   const client = new Redis(process.env.REDIS_URL);
+  const passport = new Passport();
+  passport.serializeUser((user, done) => done(null, user));
+  passport.deserializeUser((user, done) => done(null, user));
   const app = express();
   app.disable('x-powered-by');
   app.use(
@@ -76,13 +82,15 @@ function baselineApp() {
       cookie: { httpOnly: true, sameSite: 'lax', maxAge: 86400 * 1000 },
     }),
   );
-  app.get('/bench/login', (req, res) => {
-    req.session.user = { id: 'bench-user-1', identities: { hubspot: { id: '7654321' } }, name: 'Bench User' };
-    res.json({ ok: true });
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.get('/bench/login', (req, res, next) => {
+    const user = { id: 'bench-user-1', identities: { hubspot: { id: '7654321' } }, name: 'Bench User' };
+    req.login(user, (err) => (err ? next(err) : res.json({ ok: true })));
   });
   app.get('/bench/me', (req, res) => {
-    if (!req.session.user) return res.status(401).json({ error: 'not signed in' });
-    res.json(meJson(req.session.user));
+    if (!req.user) return res.status(401).json({ error: 'not signed in' });
+    res.json(meJson(req.user));
   });
   return { app, loginPath: '/bench/login', close: () => client.quit() };
 }

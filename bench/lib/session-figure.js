@@ -6,7 +6,6 @@
  * request reuses that cookie. Redis commands per request: INFO commandstats before and after.
  */
 const { join } = require('node:path');
-const { URL } = require('node:url');
 const autocannon = require('autocannon');
 const { createClient, cookieOf } = require('./http-client');
 const { startSandboxProcess } = require('./sandbox');
