@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APPS } from './apps.mjs';
-import { writeSnippets } from './snippets.mjs';
+import { writeNestSnippet, writeSnippets } from './snippets.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -74,6 +74,7 @@ function prepare(app) {
   manifest.overrides = { ...specs };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   if (app.snippets) writeSnippets(ROOT, join(dir, 'snippets'), app.snippets);
+  if (app.nestSnippet) writeNestSnippet(ROOT, join(dir, 'src', 'readme-snippet.ts'));
   if (app.tarballs) writeFileSync(join(dir, 'tarballs.json'), JSON.stringify(packed.map((p) => join(tarballs, p.filename))));
   return dir;
 }

@@ -5,12 +5,20 @@ import { join } from 'node:path';
 
 const READMES = ['README.md', ...['oauth2', 'hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown', 'refresh', 'sandbox'].map((p) => `packages/${p}/README.md`)];
 
+// Needs @nestjs/*: compiled by the nestjs-cjs app instead (run.mjs writes it into that app's src/).
+export const NEST_SNIPPET = {
+  readme: 'packages/hubspot/README.md',
+  first: "import { Injectable } from '@nestjs/common';",
+  reason: 'NestJS code: compiled by the nestjs-cjs app, which has @nestjs/* installed',
+};
+
 export const SKIP = [
   { readme: 'packages/oauth2/README.md', first: 'interface Profile {', reason: 'a listing of the Profile shape, not code' },
   { readme: 'packages/refresh/README.md', first: 'new TokenManager({', reason: 'an option listing: each value names the option it documents' },
   { readme: 'packages/refresh/README.md', first: 'interface TokenStore {', reason: 'a listing of the TokenStore interface, not code' },
   { readme: 'packages/sandbox/README.md', first: 'createSandbox(options?: SandboxOptions)', reason: 'an API signature listing' },
   { readme: 'packages/sandbox/README.md', first: '{ provider, endpoint, fault, delayMs?, times? }', reason: 'a shape listing' },
+  NEST_SNIPPET,
 ];
 
 // A block that goes on from an earlier one in the same README is compiled after it, in one file.
@@ -52,4 +60,11 @@ export function writeSnippets(root, dir, { extension = 'ts' } = {}) {
     });
   }
   return { written, skipped };
+}
+
+/** The README's NestJS block, for the nestjs-cjs app to compile (under strict, with its decorators). */
+export function writeNestSnippet(root, file) {
+  const block = tsBlocks(readFileSync(join(root, NEST_SNIPPET.readme), 'utf8')).find((b) => b.startsWith(NEST_SNIPPET.first));
+  if (!block) throw new Error(`${NEST_SNIPPET.readme}: no ts block starting with ${NEST_SNIPPET.first}`);
+  writeFileSync(file, `// ${NEST_SNIPPET.readme}, the NestJS block\n${block}`);
 }
