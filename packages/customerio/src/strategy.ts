@@ -39,8 +39,12 @@ export const MCP_RESOURCE = 'https://mcp.customer.io';
 export type CustomerIoRegion = keyof typeof API_HOSTS;
 
 export interface CustomerIoStrategyOptions extends ProviderStrategyOptions {
-  /** `us` (default) or `eu`: moves the token endpoint and API host to api-eu.customer.io (DOC hosts). */
-  region?: CustomerIoRegion;
+  /**
+   * `us` (default) or `eu`: moves the token endpoint and API host to api-eu.customer.io (DOC hosts). Any
+   * string is accepted by the type (`process.env.CUSTOMERIO_REGION || 'us'` compiles); another value is a
+   * TypeError naming `region`.
+   */
+  region?: CustomerIoRegion | (string & {});
   /** `guide` (default): the guides' flow, JSON token body. `mcp`: Customer.io's MCP authorization server. */
   authServer?: 'guide' | 'mcp';
   /** MCP only: the resource indicator sent on both requests. */
@@ -84,7 +88,7 @@ export class CustomerIoStrategy extends ProviderStrategy<CustomerIoStrategyOptio
   constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>);
   constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>) {
     super(customerIoDefinition(options ?? {}), options, verify);
-    this.region = options.region ?? 'us';
+    this.region = (options.region ?? 'us') as CustomerIoRegion; // checked by customerIoDefinition
     this.apiBaseURL = checkEndpointURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? `${API_HOSTS[this.region]}/v1`, options);
   }
 }

@@ -58,8 +58,11 @@ export interface HubSpotStrategyOptions extends ProviderStrategyOptions {
   scope?: string | string[];
   /** Scopes the user may decline (`optional_scope`, DOC). */
   optionalScope?: string | string[];
-  /** `eu1` sends the user to app-eu1.hubspot.com (CODE). Default `na1`. */
-  region?: HubSpotRegion;
+  /**
+   * `eu1` sends the user to app-eu1.hubspot.com (CODE). Default `na1`. Any string is accepted by the type
+   * (`process.env.HUBSPOT_REGION || 'na1'` compiles); another value is a TypeError naming `region`.
+   */
+  region?: HubSpotRegion | (string & {});
   /** Pins the authorization to one HubSpot account: `/oauth/{accountId}/authorize` (DOC). */
   accountId?: string | number;
   /** Token path and identity call. Default `'2026-03'`. */
@@ -144,7 +147,7 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
         : await this.requestIdentity(url, accessToken, {
             method: 'POST',
             form: {
-              client_id: this.options.clientID,
+              client_id: this.options.clientID as string, // checked at construction
               client_secret: this.options.clientSecret ?? '',
               token: accessToken,
               token_type_hint: 'access_token',

@@ -25,8 +25,10 @@ export interface MarketoClientCredentialsOptions extends InsecureHttpOption {
   identityURL?: string;
   /** The REST base; default from `munchkinId`, required with `identityURL`. */
   restURL?: string;
-  clientId: string;
-  clientSecret: string;
+  /** Required; `undefined` is accepted by the type (`process.env.X`) and refused at construction, naming the option. */
+  clientId: string | undefined;
+  /** Required, as clientId. */
+  clientSecret: string | undefined;
   /** Milliseconds per request; default 10 000. */
   timeout?: number;
   /**

@@ -54,11 +54,15 @@ export interface ProviderDefinition {
 
 /** Options every strategy accepts (passport-oauth2's, plus ours). */
 export interface ProviderStrategyOptions extends InsecureHttpOption {
-  clientID: string;
-  /** Optional only for providers whose `clientAuthentication` is `none`. */
-  clientSecret?: string;
-  /** Absolute, or a path resolved against the request (as in passport-oauth2). */
-  callbackURL: string;
+  /**
+   * Required. `undefined` is accepted by the type so that `clientID: process.env.X` compiles; an unset or
+   * empty value is a TypeError at construction that names the option.
+   */
+  clientID: string | undefined;
+  /** Optional only for providers whose `clientAuthentication` is `none`; `undefined` is checked as clientID is. */
+  clientSecret?: string | undefined;
+  /** Absolute, or a path resolved against the request (as in passport-oauth2). Checked as clientID is. */
+  callbackURL: string | undefined;
   /** Array, or a string of scopes separated by spaces or commas. */
   scope?: string | string[];
   scopeSeparator?: string;
@@ -130,8 +134,8 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const owner = definition.packageName;
     if (!options || typeof options !== 'object') throw new TypeError(`${owner}: options object is required`);
     if (typeof verify !== 'function') throw new TypeError(`${owner}: a verify callback is required`);
-    requireString(owner, options, 'clientID');
-    requireString(owner, options, 'callbackURL');
+    const clientID = requireString(owner, options, 'clientID');
+    const callbackURL = requireString(owner, options, 'callbackURL');
     if (definition.clientAuthentication !== 'none') requireString(owner, options, 'clientSecret');
     else optionalString(owner, options, 'clientSecret');
 
@@ -142,7 +146,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const tokenURL = checkEndpointURL(owner, 'tokenURL', options.tokenURL ?? definition.tokenURL, options);
     const userProfileURL = options.userProfileURL ?? definition.userProfileURL;
     if (userProfileURL !== undefined) checkEndpointURL(owner, 'userProfileURL', userProfileURL, options);
-    if (/^https?:/i.test(options.callbackURL)) checkURL(owner, 'callbackURL', options.callbackURL);
+    if (/^https?:/i.test(callbackURL)) checkURL(owner, 'callbackURL', callbackURL);
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
       throw optionError(owner, 'timeout', 'must be a whole number of milliseconds between 1 and 2147483647');
@@ -161,7 +165,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const store = customStore
       ? options.store
       : cookieState
-        ? new CookieStateStore({ ...cookieState, callbackURL: options.callbackURL, owner, strategy: definition.name, stateClaims: options.stateClaims })
+        ? new CookieStateStore({ ...cookieState, callbackURL, owner, strategy: definition.name, stateClaims: options.stateClaims })
         : stateOn
         ? new SessionStateStore({ key: sessionKey, owner, stateClaims: options.stateClaims })
         : undefined;
@@ -205,7 +209,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
       agent: options.agent,
     });
     const internals = this as unknown as PassportOAuth2Internals;
-    internals._oauth2 = new Adapter(options.clientID, options.clientSecret ?? '', '', authorizationURL, tokenURL, options.customHeaders);
+    internals._oauth2 = new Adapter(clientID, options.clientSecret ?? '', '', authorizationURL, tokenURL, options.customHeaders);
     Object.defineProperty(internals._oauth2, '_clientSecret', { enumerable: false });
     if (definition.refreshURL) internals._refreshURL = checkEndpointURL(owner, 'refreshURL', definition.refreshURL, options);
   }
