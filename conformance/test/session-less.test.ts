@@ -20,7 +20,7 @@ type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 
 const KEY = randomBytes(32);
 const CALLBACK_ORIGIN = 'http://127.0.0.1:3999';
-const cases = providerCases.filter((c) => ['hubspot', 'ontraport (mcp)', 'customerio (mcp)'].includes(c.label));
+const cases = providerCases;
 const hubspot = providerCases.find((c) => c.label === 'hubspot') as ProviderCase;
 
 interface App {
@@ -111,7 +111,7 @@ describe('apps without sessions: state in an encrypted cookie', () => {
       expect(line).toContain('HttpOnly');
       expect(line).toContain('SameSite=Lax');
       expect(line).not.toContain('Secure');
-      expect(authorizeURL.searchParams.get('code_challenge_method')).toBe('S256');
+      expect(authorizeURL.searchParams.get('code_challenge_method')).toBe(testCase.redirect.pkce ? 'S256' : null);
       const back = await approve(authorizeURL);
       const done = await request(app).get(back.pathname + back.search).set('Cookie', cookie).expect(200);
       expect(done.body.user).toMatchObject({ provider: testCase.id, id: expect.any(String) });
@@ -122,13 +122,31 @@ describe('apps without sessions: state in an encrypted cookie', () => {
       // Nothing readable in the cookie: not the state, the verifier, the client secret, nor JSON.
       const value = cookie.split('=')[1];
       const decoded = Buffer.from(value, 'base64url').toString('latin1');
-      for (const secret of [back.searchParams.get('state') as string, verifiers[0], `demo-${testCase.id}-secret`, '"v"', 'http']) {
+      const secrets = [back.searchParams.get('state') as string, `demo-${testCase.id}-secret`, '"s"', 'http'];
+      if (testCase.redirect.pkce) secrets.push(verifiers[0]);
+      for (const secret of secrets) {
         expect(secret).toBeTruthy();
         expect(value).not.toContain(secret);
         expect(decoded).not.toContain(secret);
       }
       expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 1 });
     });
+  });
+
+  it('an error response (access_denied) spends the cookie and fails the login; without the cookie it is a state failure', async () => {
+    const { app } = appFor(hubspot, sandbox);
+    const { authorizeURL, cookie } = await begin(app, 'hubspot');
+    const state = authorizeURL.searchParams.get('state') as string;
+    const denied = await request(app).get(`/auth/hubspot/callback?error=access_denied&state=${state}`).set('Cookie', cookie).expect(302);
+    expect(denied.headers.location).toBe('/failed');
+    expect(setCookies(denied).join('\n')).toMatch(/Max-Age=0/);
+    const other = await begin(app, 'hubspot');
+    const forged = await request(app)
+      .get(`/auth/hubspot/callback?error=server_error&state=${other.authorizeURL.searchParams.get('state')}`)
+      .expect(302);
+    // A state failure (failureRedirect), not the server_error it claims (which would reach the error handler).
+    expect(forged.headers.location).toBe('/failed');
+    expect(sandbox.stats().hubspot).toMatchObject({ token: 0 });
   });
 
   it('two tabs: two pending logins, one cookie each, finished in either order', async () => {
