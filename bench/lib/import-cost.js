@@ -5,13 +5,14 @@
  *   to the end of the require (performance.now()), minus the same for a bare `node -e ""`, medians of
  *   samples taken round robin in a shuffled order. Kept beside it: the whole process's wall time (spawn to
  *   exit) minus bare node's, which includes the noise of fork/exec and exit, and require() alone timed
- *   inside the process; on a quiet machine the three agree within a millisecond.
+ *   inside the process; on a quiet machine the three agree within a millisecond. Our packages are loaded
+ *   as npm installs them (installedLayout), not through the workspace's symlinks.
  * - size: bytes of every file installed for the package and its dependency closure (`dependencies` and
  *   `optionalDependencies`, resolved as Node would, each package counted once); for a workspace package
  *   only what it publishes (`files`, package.json, README, LICENSE).
  */
 const { spawnSync } = require('node:child_process');
-const { existsSync, readFileSync, readdirSync, realpathSync, statSync } = require('node:fs');
+const { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } = require('node:fs');
 const { dirname, join, relative, sep } = require('node:path');
 const { median } = require('./util');
 
@@ -36,9 +37,9 @@ function script(name) {
   return `const t=process.hrtime.bigint();${load}const d=process.hrtime.bigint()-t;process.stdout.write(performance.now()+' '+d+' '+Object.keys(require.cache).length)`;
 }
 
-function sample(name) {
+function sample(name, cwd = BENCH_DIR) {
   const started = process.hrtime.bigint();
-  const child = spawnSync(process.execPath, ['-e', script(name)], { cwd: BENCH_DIR, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const child = spawnSync(process.execPath, ['-e', script(name)], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (child.status !== 0) throw new Error(`require(${name}) failed: ${child.stderr}`);
   const [sinceStart, requireNs, modules] = child.stdout.split(' ').map(Number);
@@ -126,14 +127,40 @@ function installedSize(name) {
   };
 }
 
+/**
+ * Our packages as npm installs them: real directories holding what each publishes, in a node_modules of
+ * their own inside bench/ (so their dependencies, and the baselines, resolve from the workspace's
+ * node_modules as before). Loaded from the workspace, every require of ours would also resolve a
+ * symlink (node_modules/@passport-martech/* -> packages/*), which no user's install has.
+ */
+function installedLayout() {
+  const root = join(BENCH_DIR, '.import-layout');
+  rmSync(root, { recursive: true, force: true });
+  for (const name of OURS) {
+    const from = packageDir(name, BENCH_DIR);
+    const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
+    const to = join(root, 'node_modules', name);
+    mkdirSync(to, { recursive: true });
+    for (const item of ['package.json', ...(pkg.files || [])]) {
+      if (existsSync(join(from, item))) cpSync(join(from, item), join(to, item), { recursive: true });
+    }
+  }
+  return root;
+}
+
 /** options: { samples = 15 }. */
 function measureImports({ samples = 15 } = {}) {
   const names = [...OURS, ...BASELINES];
   const raw = new Map([[null, []], ...names.map((n) => [n, []])]);
-  sample(null); // warm the file system cache
-  for (const name of names) sample(name);
-  for (let i = 0; i < samples; i++) {
-    for (const name of shuffle([null, ...names])) raw.get(name).push(sample(name));
+  const layout = installedLayout();
+  try {
+    sample(null, layout); // warm the file system cache
+    for (const name of names) sample(name, layout);
+    for (let i = 0; i < samples; i++) {
+      for (const name of shuffle([null, ...names])) raw.get(name).push(sample(name, layout));
+    }
+  } finally {
+    rmSync(layout, { recursive: true, force: true });
   }
   const bare = raw.get(null);
   const bareWall = median(bare.map((s) => s.wallMs));
