@@ -111,7 +111,7 @@ export const providerCases: ProviderCase[] = [
       pathname: '/oauth2/authorize',
       scope: null,
       pkce: true,
-      extra: { resource: 'https://mcp.customer.io' },
+      extra: { resource: 'https://mcp.customer.io/mcp' },
     },
     encoding: 'form',
     profile: { provider: 'customerio' },

@@ -9,6 +9,7 @@ export {
   GUIDE_TOKEN_PATH,
   MCP_AUTHORIZATION_URL,
   MCP_RESOURCE,
+  MCP_SCOPES,
   MCP_TOKEN_URL,
 } from './strategy';
 export type { CustomerIoRegion, CustomerIoStrategyOptions, CustomerIoStrategyOptions as StrategyOptions } from './strategy';

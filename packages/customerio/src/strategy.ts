@@ -33,8 +33,18 @@ export const GUIDE_SCOPE = 'full_access'; // GUIDE
 /** CODE: the OAuth server in front of Customer.io's MCP server. */
 export const MCP_AUTHORIZATION_URL = 'https://mcp.customer.io/oauth2/authorize';
 export const MCP_TOKEN_URL = 'https://mcp.customer.io/oauth2/token';
-/** UNK: assumed to be the MCP server's origin; set `resource` if Customer.io's metadata says otherwise. */
-export const MCP_RESOURCE = 'https://mcp.customer.io';
+/**
+ * DOC: the MCP server's URL, which its protected-resource metadata (RFC 9728) names as the resource
+ * (docs/providers.md). A strict server refuses any other value (`invalid_target`). The EU server is
+ * `https://mcp-eu.customer.io/mcp` (DOC); where its authorization server lives is UNK, so EU apps set
+ * `resource`, `authorizationURL` and `tokenURL` from its metadata.
+ */
+export const MCP_RESOURCE = 'https://mcp.customer.io/mcp';
+/**
+ * DOC (the authorization server's published metadata, `scopes_supported`): what an MCP connection can
+ * ask for with `scope`. None is requested by default: the server then grants its own default.
+ */
+export const MCP_SCOPES = ['configure', 'read', 'read:sensitive', 'write', 'write:live'] as const;
 
 export type CustomerIoRegion = keyof typeof API_HOSTS;
 

@@ -58,7 +58,29 @@ describe('Customer.io', () => {
       tokenURL: 'https://mcp.customer.io/oauth2/token',
       bodyEncoding: 'form',
       pkce: 'required',
-      tokenParams: { resource: 'https://mcp.customer.io' },
+      tokenParams: { resource: 'https://mcp.customer.io/mcp' },
     });
+  });
+});
+
+describe('Customer.io MCP: the real authorization redirect', () => {
+  it('names the MCP server (https://mcp.customer.io/mcp) as the resource and carries the scopes asked for', async () => {
+    const express = (await import('express')).default;
+    const session = (await import('express-session')).default;
+    const { Passport } = await import('passport');
+    const request = (await import('supertest')).default;
+    const { MCP_SCOPES } = await import('../src');
+    const passport = new Passport();
+    passport.use(new CustomerIoStrategy({ ...base, clientSecret: undefined, authServer: 'mcp', scope: [MCP_SCOPES[1], MCP_SCOPES[3]] }, verify));
+    const app = express();
+    app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false }));
+    app.get('/auth/customerio', passport.authenticate('customerio', { session: false }));
+    const response = await request(app).get('/auth/customerio');
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.location as string);
+    expect(`${location.origin}${location.pathname}`).toBe('https://mcp.customer.io/oauth2/authorize');
+    expect(location.searchParams.get('resource')).toBe('https://mcp.customer.io/mcp');
+    expect(location.searchParams.get('scope')).toBe('read write');
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
   });
 });

@@ -1,5 +1,11 @@
 import { Profile, cleanIdentity, emailList, idString, isRecord } from '@passport-martech/oauth2';
 
+/**
+ * DOC (the v1 token-metadata reference, docs/providers.md): a signed form of the access token, with its
+ * `signature` and `newSignature`. As secret as the token; profiles end up in sessions and logs.
+ */
+const TOKEN_MATERIAL = ['signed_access_token'];
+
 /** The profile a HubSpot login gives the verify callback. */
 export interface HubSpotProfile extends Profile {
   provider: 'hubspot';
@@ -19,13 +25,15 @@ export interface HubSpotProfile extends Profile {
 
 /**
  * Parses HubSpot's identity document: the introspection answer (`/oauth/{v3,2026-03}/token/introspect`),
- * the v1 `access-tokens/{token}` answer, or a token response (since 2025-08 it carries `user_id`,
- * `hub_id` and `scopes`, DOC). Returns undefined when no `user_id` is present.
+ * the v1 `access-tokens/{token}` answer, or a token response (since 2025-08 it carries `hub_id` and
+ * `scopes`, DOC; `user_id` only optionally, CODE: HubSpot's generated client model). Returns undefined
+ * when no `user_id` is present.
  */
 export function parseHubSpotProfile(document: unknown, rawText?: string): HubSpotProfile | undefined {
   if (!isRecord(document)) return undefined;
-  // The v1 answer echoes the token as `token`, a token response carries both: neither reaches the profile.
-  const { json, raw } = cleanIdentity(document, rawText);
+  // The v1 answer echoes the token as `token`, a token response carries both, and the identity answers
+  // carry `signed_access_token` (with `signature` and `newSignature`): none of it reaches the profile.
+  const { json, raw } = cleanIdentity(document, rawText, TOKEN_MATERIAL);
   const id = idString(json.user_id);
   if (id === undefined) return undefined;
   const email = typeof json.user === 'string' ? json.user : undefined;

@@ -138,7 +138,8 @@ export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
     if (this.profileSource === 'token' && tokenSet) {
       const fromToken = parseHubSpotProfile(tokenSet.raw);
       if (fromToken) return fromToken;
-      // Token responses before 2025-08 lack user_id: fall back to the identity call below.
+      // CODE: `user_id` is optional in HubSpot's generated client model; the 2025-08-18 changelog adds
+      // only `hub_id` and `scopes` (DOC). Without it, fall back to the identity call below.
     }
     const url = this.userProfileURL as string;
     const { json, text } =

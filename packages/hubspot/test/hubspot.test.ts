@@ -6,6 +6,7 @@ import tokenResponse from './fixtures/token-response.json';
 import badRefresh from './fixtures/error-bad-refresh-token.json';
 import rfcError from './fixtures/error-rfc.json';
 import api401 from './fixtures/api-401.json';
+import errorModel from './fixtures/error-model.json';
 
 const base = { clientID: 'hub-client', clientSecret: 'hub-secret-value', callbackURL: 'https://app.example/auth/hubspot/callback' };
 const verify = () => undefined;
@@ -71,6 +72,26 @@ describe('parseHubSpotError', () => {
       code: 'invalid_grant',
       description: 'missing or unknown auth code',
       details: { status: 'BAD_AUTH_CODE', correlationId: rfcError.correlationId },
+    });
+  });
+
+  it("keeps HubSpot's error model (subCategory, errors[], context) in details, string fields only", () => {
+    expect(parseHubSpotError(errorModel, 400)).toEqual({
+      code: 'VALIDATION_ERROR',
+      description: 'Property values were not valid',
+      uri: undefined,
+      details: {
+        message: 'Property values were not valid',
+        correlationId: errorModel.correlationId,
+        category: 'VALIDATION_ERROR',
+        subCategory: 'CrmObjectValidation.INVALID_PROPERTY',
+        errors: [
+          { message: 'Email address is invalid', code: 'INVALID_EMAIL', in: 'email', subCategory: 'INVALID_FORMAT', context: { propertyName: ['email'] } },
+          {},
+        ],
+        context: { propertyName: ['email'] },
+        status: 'error',
+      },
     });
   });
 

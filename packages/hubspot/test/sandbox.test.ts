@@ -72,6 +72,26 @@ describe('HubSpot against the sandbox', () => {
     });
     expect(JSON.stringify(profile)).not.toMatch(/"token"/);
     expect(sandbox.stats().hubspot).toMatchObject({ token: 1, identity: 1 });
+    // The identity answer carries signed_access_token (signature, newSignature): none of it is kept.
+    expect(profile._json).not.toHaveProperty('signed_access_token');
+    expect(profile._raw).not.toMatch(/signed_access_token|ignature/);
+  });
+
+  it('the identity answer the strategy reads does carry signed_access_token (so the check above can fail)', async () => {
+    const strategy = new HubSpotStrategy(
+      { clientID: 'demo-hubspot-client', clientSecret: 'demo-hubspot-secret', callbackURL: 'http://127.0.0.1:3999/auth/hubspot/callback', tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, pkce: false },
+      () => undefined,
+    );
+    const authorize = new URL(`${sandbox.url}/hubspot/oauth/authorize`);
+    authorize.search = new URLSearchParams({ response_type: 'code', client_id: 'demo-hubspot-client', redirect_uri: 'http://127.0.0.1:3999/auth/hubspot/callback', scope: 'oauth', state: 's' }).toString();
+    const code = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location') as string).searchParams.get('code') as string;
+    const tokens = await strategy.tokenClient.exchangeCode(code, { redirectURI: 'http://127.0.0.1:3999/auth/hubspot/callback' });
+    const response = await fetch(`${sandbox.url}/hubspot/oauth/2026-03/token/introspect`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: 'demo-hubspot-client', client_secret: 'demo-hubspot-secret', token: tokens.accessToken }),
+    });
+    expect(await response.json()).toMatchObject({ active: true, signed_access_token: { signature: expect.any(String), newSignature: expect.any(String) } });
   });
 
   it("profileSource 'token': the profile from the token response, one upstream call per login", async () => {

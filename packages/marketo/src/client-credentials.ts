@@ -14,7 +14,7 @@ import {
   toTokenSet,
 } from '@passport-martech/oauth2';
 import type { ProviderAgent } from '@passport-martech/oauth2';
-import { TOKEN_EXPIRED, TOKEN_INVALID, parseMarketoError } from './errors';
+import { DAILY_QUOTA_ERROR_CODE, DAILY_QUOTA_REACHED, RATE_LIMITED, TOKEN_EXPIRED, TOKEN_INVALID, TOO_MANY_CONCURRENT, parseMarketoError } from './errors';
 
 const PACKAGE = '@passport-martech/marketo';
 
@@ -38,6 +38,13 @@ export interface MarketoClientCredentialsOptions extends InsecureHttpOption {
   agent?: ProviderAgent;
   /** A token is renewed this many seconds before it expires; default 60. */
   skewSeconds?: number;
+  /**
+   * How many times `fetch()` tries again after Marketo's 606 (too many calls in 20 s) or 615 (too
+   * many concurrent requests); default 2. 0 hands the answer back at once.
+   */
+  rateLimitRetries?: number;
+  /** The wait before the first of those tries, doubled for each next one; default 2 000 ms. */
+  rateLimitDelayMs?: number;
 }
 
 /**
@@ -52,6 +59,8 @@ export class MarketoClientCredentials {
   readonly #timeout: number;
   readonly #agent: ProviderAgent | undefined;
   readonly #skewSeconds: number;
+  readonly #rateLimitRetries: number;
+  readonly #rateLimitDelayMs: number;
   #token: TokenSet | undefined;
   #pending: Promise<TokenSet> | undefined;
   /** Marketo returned the same token again near its end: use it until then (epoch ms). */
@@ -76,6 +85,10 @@ export class MarketoClientCredentials {
     if (!(this.#timeout > 0)) throw optionError(PACKAGE, 'timeout', 'must be a positive number of milliseconds');
     this.#skewSeconds = options.skewSeconds ?? 60;
     if (!(this.#skewSeconds >= 0)) throw optionError(PACKAGE, 'skewSeconds', 'must be zero or more');
+    this.#rateLimitRetries = options.rateLimitRetries ?? 2;
+    if (!Number.isInteger(this.#rateLimitRetries) || this.#rateLimitRetries < 0) throw optionError(PACKAGE, 'rateLimitRetries', 'must be a whole number, zero or more');
+    this.#rateLimitDelayMs = options.rateLimitDelayMs ?? 2000;
+    if (!(this.#rateLimitDelayMs >= 0)) throw optionError(PACKAGE, 'rateLimitDelayMs', 'must be zero or more milliseconds');
   }
 
   /** A valid token: the cached one, or one new request shared by every caller waiting at that moment. */
@@ -96,8 +109,10 @@ export class MarketoClientCredentials {
 
   /**
    * Calls the REST API: `path` is relative to the REST base (`/v1/leads.json`). On Marketo's 601/602
-   * answer (HTTP 200, DOC) the token is fetched again and the call retried once. The body is read once
-   * and handed back in a new Response.
+   * answer (HTTP 200, DOC) the token is fetched again and the call retried once; on 606/615 (rate and
+   * concurrency limits) the call is tried again `rateLimitRetries` times with a growing wait, then the
+   * answer is handed back as it is; 607 (daily quota) throws MARKETO_DAILY_QUOTA_EXCEEDED. The body is
+   * read once and handed back in a new Response.
    */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     // The query string (filterType=..., fields=...) stays a query string, not part of the path.
@@ -107,6 +122,18 @@ export class MarketoClientCredentials {
     if (isTokenRejection(response.json)) {
       this.invalidate();
       response = await this.#call(url, init, await this.getToken());
+    }
+    for (let retry = 0; retry < this.#rateLimitRetries && isRateLimited(response.json); retry++) {
+      await new Promise((resolve) => setTimeout(resolve, this.#rateLimitDelayMs * 2 ** retry));
+      response = await this.#call(url, init, await this.getToken());
+    }
+    if (marketoErrorCode(response.json) === DAILY_QUOTA_REACHED) {
+      throw new OAuthRequestError({
+        code: DAILY_QUOTA_ERROR_CODE,
+        status: response.status,
+        provider: 'marketo',
+        message: "Marketo REST request refused: the subscription's daily API quota is used up (error 607); it resets daily",
+      });
     }
     // The body was read already: hand back a fresh Response without the original framing headers.
     const headers = new Headers(response.headers);
@@ -167,7 +194,16 @@ export class MarketoClientCredentials {
   }
 }
 
+function marketoErrorCode(json: unknown): string | undefined {
+  return parseMarketoError(json, 200)?.code;
+}
+
 function isTokenRejection(json: unknown): boolean {
-  const fields = parseMarketoError(json, 200);
-  return fields?.code === TOKEN_INVALID || fields?.code === TOKEN_EXPIRED;
+  const code = marketoErrorCode(json);
+  return code === TOKEN_INVALID || code === TOKEN_EXPIRED;
+}
+
+function isRateLimited(json: unknown): boolean {
+  const code = marketoErrorCode(json);
+  return code === RATE_LIMITED || code === TOO_MANY_CONCURRENT;
 }

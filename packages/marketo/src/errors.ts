@@ -3,6 +3,16 @@ import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/
 /** Marketo's documented REST error codes for tokens (DOC): the token must be fetched again. */
 export const TOKEN_INVALID = '601';
 export const TOKEN_EXPIRED = '602';
+/**
+ * Marketo's REST limits (DOC, docs/providers.md), answered with HTTP 200 and an error code: 606 — more
+ * than 100 calls in 20 s; 615 — more than 10 concurrent requests (both: try again a little later);
+ * 607 — the subscription's daily quota is used up (nothing works until it resets).
+ */
+export const RATE_LIMITED = '606';
+export const TOO_MANY_CONCURRENT = '615';
+export const DAILY_QUOTA_REACHED = '607';
+/** `err.code` of the typed error a 607 answer becomes. */
+export const DAILY_QUOTA_ERROR_CODE = 'MARKETO_DAILY_QUOTA_EXCEEDED';
 
 /**
  * Marketo error bodies. The identity service answers RFC 6749 style `{ error, error_description }`

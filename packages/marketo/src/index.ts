@@ -6,7 +6,7 @@ export { MarketoClientCredentials } from './client-credentials';
 export type { MarketoClientCredentialsOptions } from './client-credentials';
 export { parseMarketoTokenProfile } from './profile';
 export type { MarketoProfile, MarketoProfile as Profile } from './profile';
-export { parseMarketoError, TOKEN_EXPIRED, TOKEN_INVALID } from './errors';
+export { parseMarketoError, TOKEN_EXPIRED, TOKEN_INVALID, RATE_LIMITED, TOO_MANY_CONCURRENT, DAILY_QUOTA_REACHED, DAILY_QUOTA_ERROR_CODE } from './errors';
 export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 

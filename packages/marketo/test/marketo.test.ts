@@ -254,3 +254,64 @@ describe('MarketoClientCredentials: a Munchkin id can only name a host under mkt
     }
   });
 });
+
+describe("MarketoClientCredentials.fetch and Marketo's REST limits (606, 615, 607)", () => {
+  /** A Marketo whose REST answers are played from `answers` in turn (then success). */
+  async function marketoAnswering(answers: unknown[]) {
+    const restCalls: number[] = [];
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      if (req.url?.startsWith('/identity')) return res.end(JSON.stringify({ access_token: 'tok-1', token_type: 'bearer', expires_in: 3599, scope: 'a@b.co' }));
+      restCalls.push(Date.now());
+      res.end(JSON.stringify(answers.shift() ?? { success: true, result: [{ id: 1 }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const close = () => new Promise((resolve) => server.close(resolve));
+    return { url, restCalls, close };
+  }
+  const limited = (code: string) => ({ success: false, errors: [{ code, message: `limit ${code}` }] });
+
+  it.each([['606'], ['615']])('%s: waits and tries again, with a growing wait; the caller gets the success', async (code) => {
+    const marketo = await marketoAnswering([limited(code), limited(code)]);
+    try {
+      const client = new MarketoClientCredentials({ identityURL: `${marketo.url}/identity`, restURL: `${marketo.url}/rest`, clientId: 'c', clientSecret: SECRET, rateLimitDelayMs: 50 });
+      const response = await client.fetch('/v1/leads.json');
+      expect(await response.json()).toEqual({ success: true, result: [{ id: 1 }] });
+      expect(marketo.restCalls).toHaveLength(3);
+      expect(marketo.restCalls[1] - marketo.restCalls[0]).toBeGreaterThanOrEqual(45);
+      expect(marketo.restCalls[2] - marketo.restCalls[1]).toBeGreaterThanOrEqual(95);
+    } finally {
+      await marketo.close();
+    }
+  });
+
+  it('still limited after rateLimitRetries: the 606 answer is handed back as it is (bounded, no storm)', async () => {
+    const marketo = await marketoAnswering([limited('606'), limited('606'), limited('606'), limited('606')]);
+    try {
+      const client = new MarketoClientCredentials({ identityURL: `${marketo.url}/identity`, restURL: `${marketo.url}/rest`, clientId: 'c', clientSecret: SECRET, rateLimitDelayMs: 10, rateLimitRetries: 2 });
+      const response = await client.fetch('/v1/leads.json');
+      expect(await response.json()).toMatchObject({ success: false, errors: [{ code: '606' }] });
+      expect(marketo.restCalls).toHaveLength(3);
+    } finally {
+      await marketo.close();
+    }
+  });
+
+  it('607 (daily quota): a typed error, MARKETO_DAILY_QUOTA_EXCEEDED, without retries', async () => {
+    const marketo = await marketoAnswering([limited('607')]);
+    try {
+      const client = new MarketoClientCredentials({ identityURL: `${marketo.url}/identity`, restURL: `${marketo.url}/rest`, clientId: 'c', clientSecret: SECRET, rateLimitDelayMs: 10 });
+      await expect(client.fetch('/v1/leads.json')).rejects.toMatchObject({ name: 'OAuthRequestError', code: 'MARKETO_DAILY_QUOTA_EXCEEDED' });
+      expect(marketo.restCalls).toHaveLength(1);
+    } finally {
+      await marketo.close();
+    }
+  });
+
+  it('checks rateLimitRetries and rateLimitDelayMs', () => {
+    const base = { identityURL: 'https://x.mktorest.com/identity', restURL: 'https://x.mktorest.com/rest', clientId: 'c', clientSecret: SECRET };
+    expect(() => new MarketoClientCredentials({ ...base, rateLimitRetries: -1 })).toThrow(/rateLimitRetries/);
+    expect(() => new MarketoClientCredentials({ ...base, rateLimitDelayMs: Number.NaN })).toThrow(/rateLimitDelayMs/);
+  });
+});

@@ -40,10 +40,13 @@ export function isEmail(value: unknown): value is string {
 /** Keys an identity or token document may carry that must never reach a profile. */
 const TOKEN_KEYS = ['access_token', 'refresh_token', 'id_token', 'token'];
 
-/** A copy of a provider document without its tokens (HubSpot's v1 identity echoes the token, say). */
-export function withoutTokens(json: Record<string, unknown>): Record<string, unknown> {
+/**
+ * A copy of a provider document without its tokens (an identity endpoint that echoes the token, say);
+ * `extraTokenKeys` names the provider's own token material.
+ */
+export function withoutTokens(json: Record<string, unknown>, extraTokenKeys: readonly string[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(json)) if (!TOKEN_KEYS.includes(key)) out[key] = value;
+  for (const [key, value] of Object.entries(json)) if (!TOKEN_KEYS.includes(key) && !extraTokenKeys.includes(key)) out[key] = value;
   return out;
 }
 
@@ -51,8 +54,8 @@ export function withoutTokens(json: Record<string, unknown>): Record<string, unk
  * A provider document fit for a profile's `_json` and `_raw`: the tokens removed, and `raw` (the text as
  * received) kept only when nothing had to be removed; otherwise the cleaned document, serialized.
  */
-export function cleanIdentity(document: Record<string, unknown>, raw?: string): { json: Record<string, unknown>; raw: string } {
-  const json = withoutTokens(document);
+export function cleanIdentity(document: Record<string, unknown>, raw?: string, extraTokenKeys: readonly string[] = []): { json: Record<string, unknown>; raw: string } {
+  const json = withoutTokens(document, extraTokenKeys);
   const removed = Object.keys(json).length !== Object.keys(document).length;
   return { json, raw: raw !== undefined && !removed ? raw : JSON.stringify(json) };
 }
@@ -74,7 +77,7 @@ export function stringField(json: Record<string, unknown>, key: string): string 
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Token-response keys that may identify the user, in order (DESIGN.md "Identity from a token response"). */
+/** Token-response keys that may identify the user, in order (README, "Profile"). */
 export const TOKEN_IDENTITY_KEYS = ['user_id', 'account_id', 'id', 'sub', 'email'] as const;
 
 

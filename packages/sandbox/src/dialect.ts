@@ -8,7 +8,7 @@ import type { ErrorShape } from './errors';
 import type { Grant } from './state';
 import type { ProviderId, SandboxUser } from './types';
 
-/** Provenance of a fact, as in PROVIDERS.md. */
+/** Provenance of a fact, as in docs/providers.md. */
 export type Mark = 'DOC' | 'CODE' | 'GUIDE' | 'UNK';
 
 export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'none';

@@ -45,6 +45,7 @@ async function identity(spec: FlowSpec, accessToken: string) {
     expect(res.body).toEqual({
       token: accessToken, user: 'demo+hubspot@example.com', hub_domain: expect.any(String), scopes: ['oauth', 'crm.objects.contacts.read'],
       hub_id: 2345678, app_id: expect.any(Number), expires_in: expect.any(Number), user_id: 7654321, token_type: 'access',
+      signed_access_token: expect.objectContaining({ signature: expect.any(String), newSignature: expect.any(String) }),
     });
     expect(res.body.expires_in).toBeGreaterThan(1790);
     return;
@@ -131,6 +132,7 @@ describe('hubspot specifics', () => {
       active: true, user_id: 7654321, hub_id: 2345678, app_id: expect.any(Number), scopes: ['oauth', 'crm.objects.contacts.read'],
       expires_in: expect.any(Number), token_type: 'access', user: 'demo+hubspot@example.com', hub_domain: expect.any(String),
       client_id: 'demo-hubspot-client',
+      signed_access_token: expect.objectContaining({ hubId: 2345678, userId: 7654321, signature: expect.any(String), newSignature: expect.any(String) }),
     });
     const refresh = await introspect(tokens.refresh_token, 'refresh_token');
     expect(refresh.body).toMatchObject({ active: true, token_type: 'refresh', user_id: 7654321 });

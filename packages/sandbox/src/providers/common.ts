@@ -3,7 +3,7 @@ import type { BearerResource, ResourceAnswer, TokenProblem } from '../dialect';
 
 /**
  * SANDBOX-ONLY identity endpoint `GET /userinfo` (Bearer) -> `{ id, email, name }`. Marketo, Ontraport,
- * Customer.io and BoomTown document no identity endpoint (UNK in PROVIDERS.md); this exists so a strategy's
+ * Customer.io and BoomTown document no identity endpoint (UNK in docs/providers.md); this exists so a strategy's
  * `userProfileURL` option can be exercised against the sandbox. Do not expect it at the real provider.
  */
 export function sandboxUserinfo(unauthorized: (problem: TokenProblem) => ResourceAnswer): BearerResource {

@@ -1,6 +1,6 @@
 /**
  * HubSpot: the one provider whose authorization-code flow is fully documented (DOC throughout unless
- * marked). Sources: developers.hubspot.com OAuth docs, summarised in shared/PROVIDERS.md.
+ * marked). Sources: developers.hubspot.com OAuth docs, summarised in docs/providers.md.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { FlowDialect, IntrospectContext, ProviderDialect, ResourceAnswer, TokenProblem } from '../dialect';
@@ -56,7 +56,7 @@ function appId(clientId: string): number {
 const hubDomain = (user: SandboxUser) => `demo-${user.accountId}.sandbox.hubspot.example`;
 
 /** The fields v1 access-tokens and introspection share (DOC). */
-function tokenInfo({ grant, user, expiresIn, tokenType }: Omit<IntrospectContext, 'token'>) {
+function tokenInfo({ grant, user, expiresIn, tokenType, token }: IntrospectContext) {
   return {
     user: user.email,
     hub_domain: hubDomain(user),
@@ -66,7 +66,23 @@ function tokenInfo({ grant, user, expiresIn, tokenType }: Omit<IntrospectContext
     ...(expiresIn === undefined ? {} : { expires_in: expiresIn }),
     user_id: Number(user.userId),
     token_type: tokenType,
+    // DOC (the v1 token-metadata reference): a signed form of the token, with `signature` and
+    // `newSignature`. Token material: a client must not keep it in a profile.
+    signed_access_token: {
+      appId: appId(grant.clientId),
+      hubId: Number(user.accountId),
+      userId: Number(user.userId),
+      scopes: grant.scopes.join(','),
+      ...(expiresIn === undefined ? {} : { expiresAt: Date.now() + expiresIn * 1000 }),
+      signature: signatureOf('v1', token),
+      newSignature: signatureOf('v2', token),
+    },
   };
+}
+
+/** A stand-in for HubSpot's token signatures: derived from the token, so it is as secret as the token. */
+function signatureOf(version: string, token: string): string {
+  return createHash('sha256').update(`${version}:${token}`).digest('base64');
 }
 
 const flow: FlowDialect = {
