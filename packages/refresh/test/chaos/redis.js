@@ -46,10 +46,20 @@ function launch(port, dir) {
   });
 }
 
+/** Resolves once `child` has exited (at once if it already has), after sending it `signal`. */
+function stopped(child, signal) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', resolve);
+    child.kill(signal);
+  });
+}
+
 async function startChaosRedis() {
   const dir = mkdtempSync(join(tmpdir(), 'chaos-redis-'));
   const port = await freePort();
   let child = await launch(port, dir);
+  let restarting;
   const admin = () => new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, lazyConnect: false, retryStrategy: () => 50 });
   let control = admin();
   control.on('error', () => undefined);
@@ -76,25 +86,27 @@ async function startChaosRedis() {
     },
     /** Cuts every client connection (the workers reconnect by themselves). */
     cut: () => command('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes'),
-    /** Stops the server (its data is on disk) and starts it again on the same port after `downMs`. */
-    async restart(downMs) {
-      control.disconnect();
-      await new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
+    /**
+     * Stops the server (its data is on disk) and starts it again on the same port after `downMs`. A
+     * restart asked for while one is under way joins it (the server is already down).
+     */
+    restart(downMs) {
+      restarting ??= (async () => {
+        control.disconnect();
+        await stopped(child, 'SIGTERM');
+        await new Promise((resolve) => setTimeout(resolve, downMs));
+        child = await launch(port, dir);
+        control = admin();
+        control.on('error', () => undefined);
+      })().finally(() => {
+        restarting = undefined;
       });
-      await new Promise((resolve) => setTimeout(resolve, downMs));
-      child = await launch(port, dir);
-      control = admin();
-      control.on('error', () => undefined);
+      return restarting;
     },
     async stop() {
+      await restarting?.catch(() => undefined);
       control.disconnect();
-      await new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGKILL');
-      });
+      await stopped(child, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
   };

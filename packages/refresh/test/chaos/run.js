@@ -21,6 +21,7 @@ const { makeSchedule } = require('./schedule');
 
 const WORKERS = 3;
 const QUIET_MS = 1800;
+const SCHEDULE_LIMIT_MS = 60_000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function parseArgs(argv) {
@@ -235,7 +236,13 @@ async function main() {
       const started = Date.now();
       for (let k = 0; k < args.runs; k++) {
         const schedule = makeSchedule(args.seed + k, { workers: WORKERS });
-        const r = await runOne(schedule, mode, { redis, sandbox, fleet, strategy, current });
+        // A schedule takes about 5 s: one that takes a minute is stuck (in the harness or in a caller
+        // the checks would otherwise wait for), and the run stops, naming it, rather than hang.
+        let timer;
+        const stuck = new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`schedule ${schedule.seed} (${mode}) did not finish within ${SCHEDULE_LIMIT_MS / 1000} s; replay: npm run chaos -- --seed ${schedule.seed} --runs 1 --mode ${mode}`)), SCHEDULE_LIMIT_MS);
+        });
+        const r = await Promise.race([runOne(schedule, mode, { redis, sandbox, fleet, strategy, current }), stuck]).finally(() => clearTimeout(timer));
         addUp(totals, r);
         if (!args.quiet) process.stdout.write(r.violations.length ? 'X' : '.');
         if (r.violations.length && mode === 'ours') {
