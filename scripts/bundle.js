@@ -15,7 +15,7 @@
  *   tsconfig.tsbuildinfo: a later bare `tsc -b` then emits the whole package again, every module beside
  *   its own index.js, so a changed source can never run beside a stale bundle.
  */
-const { existsSync, readdirSync, rmSync } = require('node:fs');
+const { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const esbuild = require('esbuild');
 
@@ -39,11 +39,26 @@ async function bundle(name) {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  exportInPlace(join(dist, 'index.js'));
   for (const file of readdirSync(dist)) {
     if (/\.js(\.map)?$/.test(file) && file !== 'index.js' && file !== 'index.js.map') rmSync(join(dist, file));
   }
   const buildInfo = join(dir, 'tsconfig.tsbuildinfo');
   if (existsSync(buildInfo)) rmSync(buildInfo);
+}
+
+/**
+ * esbuild's CommonJS output copies the module's export getters onto a second object
+ * (`module.exports = __toCommonJS(index_exports)`): one more getter per export, made at every load. The
+ * export object itself is handed out instead, marked `__esModule` as the copy was (same names, same live
+ * getters; the line numbers, and so the source map, do not change).
+ */
+function exportInPlace(file) {
+  const code = readFileSync(file, 'utf8');
+  const copy = /^module\.exports = __toCommonJS\((\w+)\);$/m;
+  const match = copy.exec(code);
+  if (!match || code.split('__toCommonJS(').length !== 2) throw new Error(`${file}: esbuild's export block is not the one expected`);
+  writeFileSync(file, code.replace(copy, `__defProp(${match[1]}, "__esModule", { value: true }); module.exports = ${match[1]};`));
 }
 
 Promise.all(PACKAGES.map(bundle)).catch((err) => {

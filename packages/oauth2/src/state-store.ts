@@ -220,12 +220,12 @@ const STATE_BYTES = 24;
  * per login (the same pooling Node's randomUUID and the uuid package use). Each slice is used once.
  */
 const POOL_BYTES = STATE_BYTES * 64;
-const pool = Buffer.alloc(POOL_BYTES);
+let pool: Buffer | undefined;
 let poolOffset = POOL_BYTES;
 
 function randomState(): string {
-  if (poolOffset >= POOL_BYTES) {
-    randomFillSync(pool);
+  if (!pool || poolOffset >= POOL_BYTES) {
+    pool = randomFillSync(pool ?? Buffer.allocUnsafeSlow(POOL_BYTES));
     poolOffset = 0;
   }
   const state = pool.toString('base64url', poolOffset, poolOffset + STATE_BYTES);
