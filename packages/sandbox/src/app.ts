@@ -2,7 +2,7 @@
 import express, { type Express } from 'express';
 import { resolveConfig } from './config';
 import { controlRouter } from './control';
-import { errorHandler, providerRouter } from './engine';
+import { errorHandler, providerRouter, wellKnownRouter } from './engine';
 import { SandboxError, rfc6749Shape } from './errors';
 import { SandboxState } from './state';
 import type { SandboxOptions } from './types';
@@ -31,9 +31,9 @@ export function createSandbox(options: SandboxOptions = {}): Sandbox {
   app.set('query parser', false);
 
   app.use('/_sandbox', controlRouter(state));
-  for (const id of PROVIDER_IDS) {
-    app.use(`/${id}`, providerRouter({ provider: config.providers[id], config, state }));
-  }
+  const runtimes = PROVIDER_IDS.map((id) => ({ provider: config.providers[id], config, state }));
+  app.use('/.well-known', wellKnownRouter(runtimes));
+  for (const rt of runtimes) app.use(`/${rt.provider.dialect.id}`, providerRouter(rt));
   app.get('/', (_req, res) => {
     res.json({
       name: 'passport-martech sandbox',

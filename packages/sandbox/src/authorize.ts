@@ -7,6 +7,7 @@ import { SandboxError } from './errors';
 import { sendConsentPage, sendErrorPage } from './html';
 import { readChallenge } from './pkce';
 import { redirectToClient, redirectUriAllowed } from './redirect-uri';
+import { clientsOf, issParam } from './mcp-server';
 import { preamble, type ProviderRuntime } from './runtime';
 import type { Authorization } from './state';
 
@@ -34,7 +35,7 @@ function trustedClient(rt: ProviderRuntime, params: Params, repeated: string[]):
   }
   const clientId = params.get('client_id');
   if (!clientId) throw new ErrorPage('The client_id parameter is missing.');
-  const client = rt.provider.clients.get(clientId);
+  const client = clientsOf(rt).get(clientId);
   if (!client) throw new ErrorPage('Unknown client_id: no application is registered under it.');
   const redirectUri = params.get('redirect_uri');
   if (!redirectUri) throw new ErrorPage('The redirect_uri parameter is missing.');
@@ -112,7 +113,7 @@ export async function authorize(rt: ProviderRuntime, flow: FlowDialect, req: Req
       state,
     };
     if (rt.config.autoApprove) {
-      redirectToClient(res, authorization.redirectUri, { code: rt.state.issueCode(authorization), state });
+      redirectToClient(res, authorization.redirectUri, { code: rt.state.issueCode(authorization), state, ...issParam(rt, flow, req) });
       return;
     }
     sendConsentPage(res, {
@@ -128,7 +129,7 @@ export async function authorize(rt: ProviderRuntime, flow: FlowDialect, req: Req
   } catch (e) {
     if (e instanceof ErrorPage) return sendErrorPage(res, 400, dialect.displayName, e.message);
     if (e instanceof RedirectError && trusted) {
-      return redirectToClient(res, trusted.redirectUri, { error: e.error, error_description: e.description, state });
+      return redirectToClient(res, trusted.redirectUri, { error: e.error, error_description: e.description, state, ...issParam(rt, flow, req) });
     }
     throw e;
   }
@@ -155,7 +156,7 @@ export async function decide(rt: ProviderRuntime, flow: FlowDialect, req: Reques
   }
   const { redirectUri, state } = authorization;
   if (decision === 'deny') {
-    return redirectToClient(res, redirectUri, { error: 'access_denied', error_description: 'The user denied the request', state });
+    return redirectToClient(res, redirectUri, { error: 'access_denied', error_description: 'The user denied the request', state, ...issParam(rt, flow, req) });
   }
-  redirectToClient(res, redirectUri, { code: rt.state.issueCode(authorization), state });
+  redirectToClient(res, redirectUri, { code: rt.state.issueCode(authorization), state, ...issParam(rt, flow, req) });
 }

@@ -6,6 +6,9 @@ import type { ResolvedClient } from './config';
 import type { ClientAuthMethod } from './dialect';
 import { invalidClient, invalidRequest } from './errors';
 
+/** Where clients are looked up: the configured ones, and those registered at run time. */
+export type ClientLookup = Pick<Map<string, ResolvedClient>, 'get'>;
+
 /** Compares secrets in constant time (hashing first makes the lengths equal). */
 export function secretsEqual(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
@@ -34,7 +37,7 @@ function parseBasic(header: string): { id: string; secret: string } {
   }
 }
 
-function check(clients: Map<string, ResolvedClient>, id: string, secret: string, basic: boolean): ResolvedClient {
+function check(clients: ClientLookup, id: string, secret: string, basic: boolean): ResolvedClient {
   const client = clients.get(id);
   // One message for both cases would hide which is wrong; the sandbox is for debugging, so say which.
   if (!client) throw invalidClient('unknown client_id', basic);
@@ -50,7 +53,7 @@ export function authenticateClient(
   req: IncomingMessage,
   params: Params,
   methods: ClientAuthMethod[],
-  clients: Map<string, ResolvedClient>,
+  clients: ClientLookup,
 ): ResolvedClient {
   const header = req.headers.authorization;
   const bodyId = params.get('client_id');

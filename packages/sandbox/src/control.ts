@@ -71,6 +71,26 @@ export function controlRouter(state: SandboxState): express.Router {
     if ('refreshTokenReuse' in body) state.setRefreshTokenReuse(body.refreshTokenReuse);
     res.json({ refreshTokenReuse: state.refreshTokenReuse() });
   });
+  // MCP authorization servers. `iss` on the redirect (RFC 9207, where the server sends it): 'issuer'
+  // (default), 'wrong' (another server's, for mix-up tests) or 'omit'.
+  router.get('/mcp', (_req, res) => {
+    res.json({ iss: state.mcp.issMode });
+  });
+  router.post('/mcp', async (req, res) => {
+    const body = object(await readJsonValue(req));
+    const unknown = Object.keys(body).find((k) => k !== 'iss');
+    if (unknown) throw new SandboxError(400, 'invalid_request', `unknown MCP setting "${unknown.slice(0, 40)}"`);
+    if ('iss' in body) state.mcp.setIssMode(body.iss);
+    res.json({ iss: state.mcp.issMode });
+  });
+  // Dynamic registration (RFC 7591): how many clients each MCP server registered, and a wipe of them.
+  router.get('/mcp/registrations', (_req, res) => {
+    res.json(state.mcp.registrations());
+  });
+  router.post('/mcp/forget-clients', async (req, res) => {
+    const body = object(await readJsonValue(req));
+    res.json({ forgotten: state.mcp.forgetClients(body.provider === undefined ? undefined : provider(body)) });
+  });
   router.post('/refresh-token-status', async (req, res) => {
     const body = object(await readJsonValue(req));
     const refreshToken = optionalString(body, 'refreshToken');

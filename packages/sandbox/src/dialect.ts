@@ -45,6 +45,24 @@ export interface FlowDialect {
   /** Overrides the provider's error shape for this flow's token endpoint. */
   errorShape?: ErrorShape;
   tokenResponse(input: TokenResponseInput): Record<string, unknown>;
+  /** An MCP authorization server's discovery, registration, revocation and `iss` (src/mcp-server.ts). */
+  authorizationServer?: AuthorizationServerDialect;
+}
+
+/**
+ * What an MCP authorization server publishes (RFC 8414 metadata, RFC 9728 protected-resource metadata)
+ * and offers (RFC 7591 registration, RFC 7009 revocation, RFC 9207 `iss`). Paths are under the
+ * provider's base; the issuer is the provider's base URL.
+ */
+export interface AuthorizationServerDialect {
+  mark: Mark;
+  registrationPath: string;
+  revocationPath: string;
+  /** The protected MCP server the tokens are for (`resource` in its metadata). */
+  resourcePath: string;
+  scopesSupported: string[];
+  /** RFC 9207: `iss` on every authorization response, and `authorization_response_iss_parameter_supported`. */
+  issParameter: boolean;
 }
 
 /** A protected-resource answer (identity or sample API). */

@@ -5,6 +5,7 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { authorize, decide } from './authorize';
 import { SandboxError, type ErrorShape } from './errors';
+import { authorizationServerMetadata, issuerOf, protectedResourceMetadata, register, revokeToken } from './mcp-server';
 import { bearerResource, clientCredentials, introspect, pathTokenResource } from './resources';
 import { errorShapeFor, type ProviderRuntime } from './runtime';
 import { token } from './token';
@@ -36,6 +37,31 @@ export function errorHandler(shape: (res: Response) => ErrorShape): ErrorRequest
   };
 }
 
+/**
+ * RFC 8414 section 3.1 and RFC 9728 section 3.1: for an issuer `<origin>/<id>` the metadata lives at
+ * `<origin>/.well-known/oauth-authorization-server/<id>`, and for a resource `<origin>/<id>/mcp` at
+ * `<origin>/.well-known/oauth-protected-resource/<id>/mcp`. Mounted at `/.well-known`.
+ */
+export function wellKnownRouter(runtimes: ProviderRuntime[]): express.Router {
+  const router = express.Router();
+  for (const rt of runtimes) {
+    const { id } = rt.provider.dialect;
+    for (const flow of rt.provider.dialect.flows) {
+      const as = flow.authorizationServer;
+      if (!as) continue;
+      // The mount path of the sandbox app itself (when an app mounts it under a prefix) comes first.
+      const issuer = (req: Request) => issuerOf(req, `${req.baseUrl.replace(/\/\.well-known$/, '')}/${id}`);
+      router.get(`/oauth-authorization-server/${id}`, (req, res) => {
+        res.json(authorizationServerMetadata(flow, as, issuer(req)));
+      });
+      router.get(`/oauth-protected-resource/${id}${as.resourcePath}`, (req, res) => {
+        res.json(protectedResourceMetadata(as, issuer(req)));
+      });
+    }
+  }
+  return router;
+}
+
 export function providerRouter(rt: ProviderRuntime): express.Router {
   const router = express.Router();
   const methods = new Map<string, Set<string>>();
@@ -50,6 +76,19 @@ export function providerRouter(rt: ProviderRuntime): express.Router {
     for (const path of flow.authorizePaths) route('get', path, (req, res) => authorize(rt, flow, req, res));
     route('post', `${flow.authorizePaths[0]}/decision`, (req, res) => decide(rt, flow, req, res));
     for (const path of flow.tokenPaths) route('post', path, (req, res) => token(rt, flow, req, res));
+    const as = flow.authorizationServer;
+    if (as) {
+      route('post', as.registrationPath, (req, res) => register(rt, flow, req, res));
+      route('post', as.revocationPath, (req, res) => revokeToken(rt, flow, req, res));
+      // The documents also answer under the issuer's own path (where OpenID-style clients look); the RFC 8414
+      // and RFC 9728 locations (`/.well-known/...` inserted before the path) are served by wellKnownRouter.
+      route('get', '/.well-known/oauth-authorization-server', async (req, res) => {
+        res.json(authorizationServerMetadata(flow, as, issuerOf(req, req.baseUrl)));
+      });
+      route('get', `${as.resourcePath}/.well-known/oauth-protected-resource`, async (req, res) => {
+        res.json(protectedResourceMetadata(as, issuerOf(req, req.baseUrl)));
+      });
+    }
   }
   for (const r of dialect.resources) {
     if (r.kind === 'bearer') route('get', r.path, (req, res) => bearerResource(rt, r, req, res));

@@ -12,6 +12,7 @@ import type {
 } from './dialect';
 import { SandboxError, invalidClient, invalidRequest } from './errors';
 import { preamble, type ProviderRuntime } from './runtime';
+import { clientsOf } from './mcp-server';
 import { secondsLeft } from './state';
 
 /** RFC 6750 section 2.1 `b64token`. */
@@ -61,7 +62,7 @@ export async function introspect(rt: ProviderRuntime, route: IntrospectResource,
   }
   if (await preamble(rt, res, { countAs: 'identity', faultsFor: ['identity'], latency: true })) return;
   if (bodyError || !params) throw bodyError;
-  authenticateClient(req, params, ['client_secret_post'], rt.provider.clients);
+  authenticateClient(req, params, ['client_secret_post'], clientsOf(rt));
   const token = params.get('token');
   if (token === undefined) throw invalidRequest('token is missing');
   const id = rt.provider.dialect.id;
@@ -102,11 +103,11 @@ export async function clientCredentials(rt: ProviderRuntime, cc: ClientCredentia
     throw new SandboxError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
   }
   const clientId = params.get('client_id');
-  const client = clientId === undefined ? undefined : rt.provider.clients.get(clientId);
+  const client = clientId === undefined ? undefined : clientsOf(rt).get(clientId);
   // DOC: one answer for every credential problem.
   if (!client) throw invalidClient('Bad client credentials');
   try {
-    authenticateClient(req, params, ['client_secret_post'], rt.provider.clients);
+    authenticateClient(req, params, ['client_secret_post'], clientsOf(rt));
   } catch {
     throw invalidClient('Bad client credentials');
   }

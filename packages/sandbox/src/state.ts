@@ -20,6 +20,7 @@ import type {
 } from './types';
 import { ENDPOINTS, PROVIDER_IDS } from './types';
 import { SandboxError } from './errors';
+import { McpServerState } from './mcp-server';
 
 /** What a user granted to a client; carried from consent to code to tokens. */
 export interface Grant {
@@ -88,6 +89,8 @@ export class SandboxState {
   private readonly rateWindows = new Map<string, { start: number; used: number }>();
   /** Marketo hands out the same client-credentials token until it expires: provider:clientId -> token. */
   private readonly clientCredentialTokens = new Map<string, string>();
+  /** Dynamically registered clients and the MCP servers' test controls (src/mcp-server.ts). */
+  readonly mcp = new McpServerState();
   private activeFaults: ActiveFault[] = [];
   private counts = this.emptyStats();
   private issued = 0;
@@ -141,8 +144,8 @@ export class SandboxState {
   }
 
   /**
-   * Clears faults, stats, the audit, transactions, codes, tokens and rate-limit windows; the refresh-token
-   * reuse policy goes back to the configured one.
+   * Clears faults, stats, the audit, transactions, codes, tokens, rate-limit windows and registered MCP
+   * clients; the refresh-token reuse policy and the MCP `iss` mode go back to their defaults.
    */
   reset(): void {
     this.transactions.clear();
@@ -153,6 +156,7 @@ export class SandboxState {
     this.rateWindows.clear();
     this.activeFaults = [];
     this.counts = this.emptyStats();
+    this.mcp.reset();
   }
 
   // ---- refresh-token truth, policy and audit ------------------------------------------------------

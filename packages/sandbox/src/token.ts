@@ -9,6 +9,7 @@ import { answerLost } from './faults';
 import { verifyPkce } from './pkce';
 import type { Refusal } from './refresh-tokens';
 import { preamble, type ProviderRuntime } from './runtime';
+import { clientsOf } from './mcp-server';
 import type { Grant } from './state';
 
 function required(params: Params, name: string): string {
@@ -128,7 +129,7 @@ export async function token(rt: ProviderRuntime, flow: FlowDialect, req: Request
   let issued;
   try {
     if (bodyError) throw bodyError;
-    issued = grant(rt, flow, params, authenticateClient(req, params, flow.clientAuth, rt.provider.clients));
+    issued = grant(rt, flow, params, authenticateClient(req, params, flow.clientAuth, clientsOf(rt)));
   } catch (e) {
     // `lost_answer`: the work is done (or refused); whatever the answer was, it never arrives.
     if (loseAnswer(rt, res)) return;

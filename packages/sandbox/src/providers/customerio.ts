@@ -52,6 +52,16 @@ const mcp: FlowDialect = {
   // UNK: a standard OAuth 2.1 authorization server, so RFC 6749 errors rather than the App API's `meta`.
   errorShape: rfc6749Shape,
   tokenResponse,
+  // DOC: the server's published metadata (docs/providers.md): registration and revocation; it does not
+  // announce `iss` on the redirect. The paths are CODE.
+  authorizationServer: {
+    mark: 'DOC',
+    registrationPath: '/oauth2/register',
+    revocationPath: '/oauth2/revoke',
+    resourcePath: '/mcp',
+    scopesSupported: ['configure', 'read', 'read:sensitive', 'write', 'write:live'],
+    issParameter: false,
+  },
 };
 
 export const customerio: ProviderDialect = {

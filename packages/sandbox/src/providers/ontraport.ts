@@ -58,6 +58,16 @@ const mcp: FlowDialect = {
   resourceRequired: true,
   requiredScopes: ['mcp:tools'],
   tokenResponse: (input) => ({ ...guideTokenResponse(input), scope: input.grant.scopes.join(' ') }),
+  // DOC: the server's published metadata (docs/providers.md): registration, revocation, and `iss` on the
+  // redirect (authorization_response_iss_parameter_supported: true). The paths are CODE.
+  authorizationServer: {
+    mark: 'DOC',
+    registrationPath: '/oauth/register',
+    revocationPath: '/oauth/revoke',
+    resourcePath: '/mcp',
+    scopesSupported: ['mcp:tools'],
+    issParameter: true,
+  },
 };
 
 export const ontraport: ProviderDialect = {
