@@ -68,7 +68,7 @@ export async function sendProviderRequest(request: ProviderRequest): Promise<Pro
       message: `${request.label} failed: the provider answered HTTP ${response.status} with a redirect, which is not followed`,
     });
   }
-  return { ...response, json: parseBody(response.text, response.headers.get('content-type')) };
+  return { status: response.status, headers: response.headers, text: response.text, json: parseBody(response.text, response.headers.get('content-type')) };
 }
 
 function transportError(request: ProviderRequest, error: unknown): OAuthRequestError {

@@ -93,10 +93,12 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
         (tokenSet) =>
           process.nextTick(() => {
             // Like node-oauth, `params` lacks refresh_token (it is the second argument); tokenSet.raw keeps it.
-            const { refresh_token: _omitted, ...results } = tokenSet.raw;
+            const results: Record<string, unknown> = {};
+            for (const key in tokenSet.raw) if (key !== 'refresh_token') results[key] = tokenSet.raw[key];
+            results.tokenSet = tokenSet;
             this.#delivering.set(tokenSet.accessToken, tokenSet);
             try {
-              callback(null as unknown as Error, tokenSet.accessToken, tokenSet.refreshToken, { ...results, tokenSet });
+              callback(null as unknown as Error, tokenSet.accessToken, tokenSet.refreshToken, results);
             } finally {
               this.#delivering.delete(tokenSet.accessToken);
             }

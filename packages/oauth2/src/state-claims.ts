@@ -22,14 +22,17 @@ export interface StateClaimStore {
  */
 export class MemoryStateClaims implements StateClaimStore {
   readonly #expiries = new Map<string, number>();
+  /** The earliest expiry the table may hold: nothing to sweep before it. */
+  #nextExpiry = Infinity;
 
   claim(key: string, ttlMs: number): boolean {
     const now = Date.now();
-    this.#sweep(now);
+    if (now >= this.#nextExpiry) this.#sweep(now);
     const expiresAt = this.#expiries.get(key);
     if (expiresAt !== undefined && expiresAt > now) return false;
     this.#expiries.delete(key);
     this.#expiries.set(key, now + ttlMs);
+    if (now + ttlMs < this.#nextExpiry) this.#nextExpiry = now + ttlMs;
     return true;
   }
 
@@ -40,8 +43,12 @@ export class MemoryStateClaims implements StateClaimStore {
 
   #sweep(now: number): void {
     // Insertion order is expiry order for one TTL; an entry with a longer TTL only delays the sweep.
+    this.#nextExpiry = Infinity;
     for (const [key, expiresAt] of this.#expiries) {
-      if (expiresAt > now) break;
+      if (expiresAt > now) {
+        this.#nextExpiry = expiresAt;
+        break;
+      }
       this.#expiries.delete(key);
     }
   }
@@ -85,14 +92,17 @@ interface InFlight {
 export class InFlightLogins {
   readonly #logins = new Map<string, InFlight>();
   #sweepTimer: NodeJS.Timeout | undefined;
+  /** The earliest deadline of an entry: no sweep before it. */
+  #nextDeadline = Infinity;
 
   /** Registers the winner; the returned function settles it (once). */
   begin(key: string): (outcome: LoginOutcome) => void {
     const now = Date.now();
-    this.#sweep(now);
+    if (now >= this.#nextDeadline) this.#sweep(now);
     const entry: InFlight = { at: now };
     this.#logins.delete(key);
     this.#logins.set(key, entry);
+    this.#nextDeadline = Math.min(this.#nextDeadline, now + MAX_IN_FLIGHT_MS);
     return (outcome: LoginOutcome) => {
       if (entry.outcome) return;
       entry.outcome = outcome;
@@ -102,6 +112,7 @@ export class InFlightLogins {
       if (this.#logins.get(key) === entry) {
         this.#logins.delete(key);
         this.#logins.set(key, entry);
+        this.#nextDeadline = Math.min(this.#nextDeadline, entry.at + OUTCOME_GRACE_MS);
       }
       entry.resolve?.(outcome);
       this.#scheduleSweep();
@@ -146,8 +157,10 @@ export class InFlightLogins {
   #sweep(now: number): void {
     // Unsettled entries (10 min) and settled ones (5 s) are each in deadline order; one pass of the
     // oldest entries drops what has expired and stops at the first live one of each kind.
+    let next = Infinity;
     for (const [key, entry] of this.#logins) {
       if (!expired(entry, now)) {
+        next = Math.min(next, deadline(entry));
         if (entry.outcome) break;
         continue;
       }
@@ -155,11 +168,17 @@ export class InFlightLogins {
       // An abandoned login (a verify that never answers) ends as "not signed in" for anyone waiting.
       if (!entry.outcome) entry.resolve?.({});
     }
+    // Entries after the first live settled one were added or settled later: their deadlines are later.
+    this.#nextDeadline = next;
   }
 }
 
+function deadline(entry: InFlight): number {
+  return entry.at + (entry.outcome ? OUTCOME_GRACE_MS : MAX_IN_FLIGHT_MS);
+}
+
 function expired(entry: InFlight, now: number): boolean {
-  return now - entry.at >= (entry.outcome ? OUTCOME_GRACE_MS : MAX_IN_FLIGHT_MS);
+  return now >= deadline(entry);
 }
 
 export const processInFlightLogins = new InFlightLogins();

@@ -91,7 +91,15 @@ export class TokenClient {
   /** Any grant: `params` go in the body as given (undefined values dropped) plus client authentication. */
   async requestToken(params: TokenRequestParams): Promise<TokenSet> {
     const body: Record<string, string> = {};
-    for (const [key, value] of Object.entries({ ...this.#params, ...params })) if (value !== undefined) body[key] = value;
+    // As { ...this.#params, ...params } without the copy: the request's values win, undefined ones drop.
+    for (const key of Object.keys(this.#params)) {
+      const value = Object.hasOwn(params, key) ? params[key] : this.#params[key];
+      if (value !== undefined) body[key] = value;
+    }
+    for (const key of Object.keys(params)) {
+      const value = params[key];
+      if (value !== undefined && !Object.hasOwn(this.#params, key)) body[key] = value;
+    }
     const headers: Record<string, string> = { ...this.#headers };
 
     let basicCredential: string | undefined;

@@ -132,7 +132,8 @@ function attempt(request: TransportRequest, deadline: number): Promise<Transport
     try {
       req = (secure ? httpsRequest : httpRequest)(options, (res: IncomingMessage) => {
         answered = true;
-        const declared = Number(res.headers['content-length']);
+        // Read from rawHeaders: res.headers would build an object of every header for one value.
+        const declared = Number(rawHeader(res.rawHeaders, 'content-length'));
         if (Number.isFinite(declared) && declared > request.maxBytes) return fail(new ResponseTooLarge());
         const chunks: Buffer[] = [];
         let size = 0;
@@ -166,4 +167,13 @@ function headerReader(res: IncomingMessage): TransportResponse['headers'] {
       return Array.isArray(value) ? value.join(', ') : value;
     },
   };
+}
+
+/** The first value of a header in `rawHeaders` ([name, value, name, value, ...]), or undefined. */
+function rawHeader(raw: string[], lowerName: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return raw[i + 1];
+  }
+  return undefined;
 }
