@@ -2,7 +2,8 @@ import {
   AnyVerifyFunction,
   ProviderDefinition,
   ProviderStrategy,
-  ProviderStrategyOptions,
+  RegistrableStrategyOptions,
+  McpOptions,
   VerifyFunction,
   VerifyFunctionWithParams,
   VerifyFunctionWithRequest,
@@ -34,6 +35,12 @@ export const GUIDE_SCOPE = 'full_access'; // GUIDE
 export const MCP_AUTHORIZATION_URL = 'https://mcp.customer.io/oauth2/authorize';
 export const MCP_TOKEN_URL = 'https://mcp.customer.io/oauth2/token';
 /**
+ * CODE: the issuer of the MCP authorization server (the host of its endpoints). `discovery: true` reads
+ * `https://mcp.customer.io/.well-known/oauth-authorization-server` (RFC 8414) and checks that the document names this
+ * issuer; the `issuer` option overrides it.
+ */
+export const MCP_ISSUER = 'https://mcp.customer.io';
+/**
  * DOC: the MCP server's URL, which its protected-resource metadata (RFC 9728) names as the resource
  * (docs/providers.md). A strict server refuses any other value (`invalid_target`). The EU server is
  * `https://mcp-eu.customer.io/mcp` (DOC); where its authorization server lives is UNK, so EU apps set
@@ -48,7 +55,13 @@ export const MCP_SCOPES = ['configure', 'read', 'read:sensitive', 'write', 'writ
 
 export type CustomerIoRegion = keyof typeof API_HOSTS;
 
-export interface CustomerIoStrategyOptions extends ProviderStrategyOptions {
+/**
+ * `clientID` is required, except with `authServer: 'mcp'`, where leaving it out registers a client
+ * (RFC 7591; see "MCP connections" in the README).
+ */
+export interface CustomerIoStrategyOptions
+  extends RegistrableStrategyOptions,
+    Pick<McpOptions, 'discovery' | 'issuer' | 'metadataURL' | 'metadataTtlMs' | 'registration' | 'connectionOnly'> {
   /**
    * `us` (default) or `eu`: moves the token endpoint and API host to api-eu.customer.io (DOC hosts). Any
    * string is accepted by the type (`process.env.CUSTOMERIO_REGION || 'us'` compiles); another value is a
@@ -67,7 +80,7 @@ function customerIoDefinition(options: CustomerIoStrategyOptions): ProviderDefin
   const region = checkOneOf(PACKAGE, 'region', options.region ?? 'us', Object.keys(API_HOSTS) as CustomerIoRegion[]);
   const common = { name: 'customerio', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseCustomerIoError };
   if (usesMcp(PACKAGE, options)) {
-    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE };
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, issuer: MCP_ISSUER };
     return { ...common, ...mcpDialect(PACKAGE, server, options) };
   }
   return {

@@ -22,6 +22,10 @@ export const ErrorCode = {
   TIMEOUT: 'OAUTH_TIMEOUT',
   /** No source of identity: the provider documents no identity endpoint and none was configured. */
   PROFILE_UNAVAILABLE: 'PROFILE_UNAVAILABLE',
+  /** The authorization server's RFC 8414 metadata could not be read or used (`cause` says why). */
+  DISCOVERY_FAILED: 'OAUTH_DISCOVERY_FAILED',
+  /** RFC 7591 dynamic client registration failed (`cause` holds the server's error or the transport's). */
+  REGISTRATION_FAILED: 'OAUTH_REGISTRATION_FAILED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,5 @@
 export { ProviderStrategy } from './strategy';
-export type { ProviderDefinition, ProviderStrategyOptions, TokenParams } from './strategy';
+export type { ProviderDefinition, ProviderStrategyOptions, RegistrableStrategyOptions, TokenParams } from './strategy';
 export { TokenClient, basicAuthorization } from './token-client';
 export type { BodyEncoding, ClientAuthentication, TokenClientOptions, TokenRequestParams } from './token-client';
 export { createOAuth2Adapter } from './oauth2-adapter';
@@ -57,4 +57,9 @@ export { defaultAgents, IDLE_SOCKET_MS } from './transport';
 export type { ProviderAgent } from './transport';
 export type { ProviderRequest, ProviderResponse } from './http';
 export { mcpDialect, usesMcp } from './mcp';
-export type { McpAuthorizationServer, McpOptions } from './mcp';
+export type { McpAuthorizationServer, McpOptions, McpSetup } from './mcp';
+export { METADATA_TTL_MS, MetadataCache, fetchAuthorizationServerMetadata, metadataURLFor } from './mcp-discovery';
+export type { AuthorizationServerMetadata, DiscoveryOptions } from './mcp-discovery';
+export { MemoryClientStore, registerClient, registrationKey } from './mcp-registration';
+export type { ClientStore, RegisteredClient, RegistrationAuthMethod, RegistrationOptions, RegistrationRequest } from './mcp-registration';
+export type { McpClientConfig } from './mcp-connection';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
@@ -5,6 +6,8 @@ import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http'
 import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
 import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutcome } from './callback-leg';
+import { McpClientConfig, McpConnection, failIssCheck } from './mcp-connection';
+import type { McpSetup } from './mcp';
 import { InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
 import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profile';
 import type { StateClaimStore } from './state-claims';
@@ -50,6 +53,8 @@ export interface ProviderDefinition {
    * any other value is reported as `unknown`.
    */
   authorizationErrors?: readonly string[];
+  /** An MCP authorization server's discovery, registration and identity mode (see mcp.ts). */
+  mcp?: McpSetup;
 }
 
 /** Options every strategy accepts (passport-oauth2's, plus ours). */
@@ -99,6 +104,9 @@ export interface ProviderStrategyOptions extends InsecureHttpOption {
   proxy?: boolean;
 }
 
+/** Options of a provider whose client may register itself (MCP): `clientID` may be left out. */
+export type RegistrableStrategyOptions = Omit<ProviderStrategyOptions, 'clientID'> & { clientID?: string | undefined };
+
 /** What `params` holds in a verify callback: the token response (minus refresh_token) and the TokenSet. */
 export type TokenParams = Record<string, unknown> & { tokenSet: TokenSet };
 
@@ -121,7 +129,7 @@ interface PassportOAuth2Internals {
  * The base of every passport-martech strategy: passport-oauth2's Strategy, with token requests in the
  * provider's dialect, typed errors, TokenSets, multi-tab state, PKCE and Promise verify callbacks.
  */
-export class ProviderStrategy<TOptions extends ProviderStrategyOptions = ProviderStrategyOptions> extends OAuth2Strategy {
+export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = ProviderStrategyOptions> extends OAuth2Strategy {
   /** The definition after options were applied (URLs as used). */
   readonly provider: Readonly<ProviderDefinition>;
   declare protected readonly options: Readonly<TOptions>;
@@ -129,12 +137,18 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
   protected readonly userProfileURL: string | undefined;
   /** Token sets of logins whose profile is being loaded, by access token (see _loadUserProfile). */
   private readonly _profileTokenSets = new Map<string, TokenSet>();
+  /** MCP discovery and registration, when on (mcp-connection.ts). */
+  private readonly _mcp: McpConnection | undefined;
+  /** Builds the token client adapter for a client authentication method (MCP clients switch). */
+  private readonly _adapterFor: (clientAuthentication: ClientAuthentication) => ReturnType<typeof createOAuth2Adapter>;
+  private _clientKey = '';
 
   constructor(definition: ProviderDefinition, options: TOptions, verify: AnyVerifyFunction<never> | AnyVerify) {
     const owner = definition.packageName;
     if (!options || typeof options !== 'object') throw new TypeError(`${owner}: options object is required`);
     if (typeof verify !== 'function') throw new TypeError(`${owner}: a verify callback is required`);
-    const clientID = requireString(owner, options, 'clientID');
+    // An MCP client that registers itself (no clientID) gets its id before the first login.
+    const clientID = definition.mcp?.registration ? '' : requireString(owner, options, 'clientID');
     const callbackURL = requireString(owner, options, 'callbackURL');
     if (definition.clientAuthentication !== 'none') requireString(owner, options, 'clientSecret');
     else optionalString(owner, options, 'clientSecret');
@@ -179,6 +193,8 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
 
     const passportOptions = {
       ...options,
+      // passport-oauth2 insists on one; a registering client's real id is installed before its first login.
+      clientID: clientID || 'pending-registration',
       authorizationURL,
       tokenURL,
       clientSecret: options.clientSecret ?? '',
@@ -189,6 +205,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
       store,
       pkce: pkce as unknown as boolean,
       passReqToCallback,
+      ...(definition.mcp?.connectionOnly ? { skipUserProfile: true } : {}),
     };
     super(passportOptions as OAuth2Strategy.StrategyOptions, adaptVerify(verify, passReqToCallback) as OAuth2Strategy.VerifyFunction);
 
@@ -199,19 +216,32 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     this.userProfileURL = userProfileURL;
     this.provider = Object.freeze({ ...definition, authorizationURL, tokenURL, userProfileURL });
 
-    const Adapter = createOAuth2Adapter({
-      bodyEncoding: definition.bodyEncoding,
-      clientAuthentication: definition.clientAuthentication,
-      timeout,
-      parseError: definition.parseError,
-      provider: definition.name,
-      params: definition.tokenParams,
-      agent: options.agent,
+    const adapterSettings = { bodyEncoding: definition.bodyEncoding, timeout, parseError: definition.parseError, provider: definition.name, params: definition.tokenParams, agent: options.agent };
+    this._adapterFor = (clientAuthentication) => createOAuth2Adapter({ ...adapterSettings, clientAuthentication });
+    const fallback = { authorizationURL, tokenURL, clientID, clientSecret: options.clientSecret ?? '', clientAuthentication: definition.clientAuthentication };
+    this.useClient(fallback);
+    const mcp = definition.mcp && new McpConnection(this, {
+      owner, setup: definition.mcp, fallback, explicit: { authorizationURL: options.authorizationURL, tokenURL: options.tokenURL },
+      callbackURL, timeout, agent: options.agent, headers: options.customHeaders, allowInsecureHttp: options.allowInsecureHttp,
     });
+    this._mcp = mcp?.active ? mcp : undefined;
     const internals = this as unknown as PassportOAuth2Internals;
-    internals._oauth2 = new Adapter(clientID, options.clientSecret ?? '', '', authorizationURL, tokenURL, options.customHeaders);
-    Object.defineProperty(internals._oauth2, '_clientSecret', { enumerable: false });
     if (definition.refreshURL) internals._refreshURL = checkEndpointURL(owner, 'refreshURL', definition.refreshURL, options);
+  }
+
+  /**
+   * Points the authorization redirect and token requests at a client and its endpoints (MCP discovery and
+   * registration call this before a login; the same settings keep the same adapter).
+   */
+  useClient(config: McpClientConfig): void {
+    // A digest: the key outlives the call and must not hold the client secret.
+    const key = createHash('sha256').update(JSON.stringify(config)).digest('base64url');
+    if (key === this._clientKey) return;
+    const Adapter = this._adapterFor(config.clientAuthentication);
+    const adapter = new Adapter(config.clientID, config.clientSecret, '', config.authorizationURL, config.tokenURL, this.options.customHeaders);
+    Object.defineProperty(adapter, '_clientSecret', { enumerable: false });
+    Object.defineProperty(this, '_clientKey', { value: key, writable: true, enumerable: false });
+    (this as unknown as PassportOAuth2Internals)._oauth2 = adapter;
   }
 
   /** The token client this strategy uses (same encoding, client auth, timeout and token URL). */
@@ -230,7 +260,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     const self = this as unknown as PassportOAuth2Internals;
     const query = (req.query ?? {}) as Record<string, unknown>;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    for (const param of ['code', 'state', 'error'] as const) {
+    for (const param of ['code', 'state', 'error', 'iss'] as const) {
       for (const source of [query, body]) {
         if (source[param] !== undefined && typeof source[param] !== 'string') {
           return self.fail({ message: `Malformed authorization response: "${param}" must appear once.` }, 400);
@@ -244,6 +274,23 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
       perRequest.state = new AppState(perRequest.state);
     }
     const callbackLeg = query.code !== undefined || query.error !== undefined || body.code !== undefined || body.error !== undefined;
+    const mcp = this._mcp;
+    if (mcp && !preparedRequests.delete(req)) {
+      // Discovery and registration first (cached after the first login); then this method runs again.
+      mcp.prepare(req).then(
+        () => {
+          preparedRequests.add(req);
+          this.authenticate(req, options);
+        },
+        (error: unknown) => (self as unknown as AuthenticateAttempt).error(error),
+      );
+      return;
+    }
+    if (callbackLeg && mcp) {
+      const problem = mcp.issProblem(req, query.iss ?? body.iss);
+      const meta = { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID };
+      if (problem) return failIssCheck(self as unknown as AuthenticateAttempt, req, query.state ?? body.state, self._stateStore, meta, problem);
+    }
     if (callbackLeg) {
       // A duplicate of this callback may wait for its outcome: bounded by the token and profile requests.
       trackLoginOutcome(self as unknown as AuthenticateAttempt, req, 2 * this.timeout + 5_000);
@@ -381,7 +428,7 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
     return new OAuthRequestError({
       code: ErrorCode.PROFILE_UNAVAILABLE,
       provider: this.name,
-      message: `${this.provider.packageName}: cannot build a profile: ${reason}. Set the userProfileURL option to an identity endpoint, or skipUserProfile: true.`,
+      message: `${this.provider.packageName}: cannot build a profile: ${reason}. Set the userProfileURL option to an identity endpoint, or skipUserProfile: true${this.provider.mcp ? ' (or connectionOnly: true to link an MCP connection to a signed-in user)' : ''}.`,
     });
   }
 
@@ -413,11 +460,16 @@ export class ProviderStrategy<TOptions extends ProviderStrategyOptions = Provide
 
   /** Keeps our typed errors as they are instead of wrapping them in InternalOAuthError. */
   _createOAuthError(message: string, err: unknown): Error {
+    // A registered client the server no longer knows: the next login registers a new one.
+    if (this._mcp && isOAuthError(err) && err.code === 'invalid_client') this._mcp.clientRejected(this.tokenClient.clientID);
     if (isOAuthError(err)) return err;
     const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
     return parent._createOAuthError.call(this, message, err);
   }
 }
+
+/** Requests whose MCP discovery and registration are done (the second run of authenticate()). */
+const preparedRequests = new WeakSet<Request>();
 
 function cookieStateOption(owner: string, state: unknown): CookieStateOptions | undefined {
   if (state === undefined || typeof state === 'boolean') return undefined;

@@ -2,7 +2,8 @@ import {
   AnyVerifyFunction,
   ProviderDefinition,
   ProviderStrategy,
-  ProviderStrategyOptions,
+  RegistrableStrategyOptions,
+  McpOptions,
   VerifyFunction,
   VerifyFunctionWithParams,
   VerifyFunctionWithRequest,
@@ -30,11 +31,23 @@ export const MCP_AUTHORIZATION_URL = 'https://app.ontraport.com/oauth/authorize'
 export const MCP_TOKEN_URL = 'https://app.ontraport.com/oauth/token';
 export const MCP_RESOURCE = 'https://mcp.ontraport.com';
 export const MCP_SCOPE = 'mcp:tools';
+/**
+ * CODE: the issuer of the MCP authorization server (the host of its endpoints). `discovery: true` reads
+ * `https://app.ontraport.com/.well-known/oauth-authorization-server` (RFC 8414) and checks that the document names this
+ * issuer; the `issuer` option overrides it.
+ */
+export const MCP_ISSUER = 'https://app.ontraport.com';
 
 /** REST base for calls with the tokens (DOC for the API-key flavour). */
 export const API_BASE_URL = 'https://api.ontraport.com/1';
 
-export interface OntraportStrategyOptions extends ProviderStrategyOptions {
+/**
+ * `clientID` is required, except with `authServer: 'mcp'`, where leaving it out registers a client
+ * (RFC 7591; see "MCP connections" in the README).
+ */
+export interface OntraportStrategyOptions
+  extends RegistrableStrategyOptions,
+    Pick<McpOptions, 'discovery' | 'issuer' | 'metadataURL' | 'metadataTtlMs' | 'registration' | 'connectionOnly'> {
   /** `guide` (default): the guides' flow, JSON token body. `mcp`: Ontraport's MCP authorization server. */
   authServer?: 'guide' | 'mcp';
   /** MCP only: the resource indicator sent on both requests. Default `https://mcp.ontraport.com`. */
@@ -46,7 +59,7 @@ export interface OntraportStrategyOptions extends ProviderStrategyOptions {
 function ontraportDefinition(options: OntraportStrategyOptions): ProviderDefinition {
   const common = { name: 'ontraport', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseOntraportError };
   if (usesMcp(PACKAGE, options)) {
-    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, defaultScope: [MCP_SCOPE] };
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, defaultScope: [MCP_SCOPE], issuer: MCP_ISSUER };
     return { ...common, ...mcpDialect(PACKAGE, server, options) };
   }
   return {
