@@ -16,6 +16,7 @@ import { aboutProvider, errorView, HttpError, notFound, UNAVAILABLE, type ErrorV
 import { SCRIPT, STYLESHEET } from './html';
 import { createLogger, requestLogger, serializeError } from './logging';
 import { logoutRoutes } from './logout';
+import { createMcpConnection, mountMcpConnections } from './mcp-connections';
 import { hasLinkIntent, LINK_INTENT_MS, linkNotConfirmed, takeLinkIntent } from './link-intent';
 import { accountPage, errorPage, homePage, prettyBody, type ApiResult, type SiteInfo, type TokenView, type Viewer } from './pages';
 import { createStrategy, sampleApiUrl, TOKEN_REJECTED, type Verify } from './providers';
@@ -194,6 +195,11 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     refresher.use(id, strategy);
     configured.push(id);
   }
+  // Demo mode: an Ontraport MCP connection, with discovery and a registered client (mcp-connections.ts).
+  const mcpTimeoutMs = config.providers.ontraport?.timeoutMs ?? 10_000;
+  const mcp = config.sandboxUrl
+    ? createMcpConnection({ sandboxUrl: config.sandboxUrl, baseUrl: config.baseUrl, auth, refresher, redis, prefix: ACCOUNT_PREFIX, stateClaims, timeoutMs: mcpTimeoutMs, authorizationOrigins })
+    : undefined;
   const site: SiteInfo = { configured, sandboxUrl: config.sandboxUrl, storage: memory ? 'memory' : 'redis', tokensEncrypted: !memory && encryptionKey !== undefined };
 
   // The session keeps the account's summary, so that a request needs no account read (see currentAccount).
@@ -424,6 +430,8 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     req.session.linkIntent = { provider: id, expiresAt: Date.now() + LINK_INTENT_MS };
     res.redirect(303, `/auth/${id}?returnTo=%2Faccount`);
   });
+
+  if (mcp) mountMcpConnections(app, auth, { tokens, form, requireAccount, requireCsrf, csrfToken });
 
   async function tokenViews(account: Account): Promise<Partial<Record<ProviderId, TokenView>>> {
     const views: Partial<Record<ProviderId, TokenView>> = {};

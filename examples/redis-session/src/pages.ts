@@ -139,6 +139,7 @@ ${
       )}</div>`
     : ''
 }
+${site.sandboxUrl ? html`<h2>MCP connections</h2><p><a href="/connections">Connect Ontraport's MCP server</a> to this account (no client set up by hand).</p>` : ''}
 <h2>Sessions</h2>
 <section class="card" id="sessions">
   <p><strong>Log out</strong> (at the top) ends this browser's session. <strong>Log out everywhere</strong> ends every

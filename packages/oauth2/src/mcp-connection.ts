@@ -71,9 +71,9 @@ export class McpConnection {
   }
 
   /** Reads the metadata (cached) and the client, and points the strategy at them. */
-  async prepare(req: Request): Promise<void> {
+  async prepare(req?: Request): Promise<void> {
     const metadata = this.#cache ? await this.#cache.get() : undefined;
-    if (metadata) this.#metadataByRequest.set(req, metadata);
+    if (metadata && req) this.#metadataByRequest.set(req, metadata);
     const { fallback, explicit } = this.#settings;
     const endpoints = {
       authorizationURL: explicit.authorizationURL ?? metadata?.authorizationURL ?? fallback.authorizationURL,

@@ -129,7 +129,7 @@ interface PassportOAuth2Internals {
  * The base of every passport-martech strategy: passport-oauth2's Strategy, with token requests in the
  * provider's dialect, typed errors, TokenSets, multi-tab state, PKCE and Promise verify callbacks.
  */
-export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = ProviderStrategyOptions> extends OAuth2Strategy {
+export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = RegistrableStrategyOptions> extends OAuth2Strategy {
   /** The definition after options were applied (URLs as used). */
   readonly provider: Readonly<ProviderDefinition>;
   declare protected readonly options: Readonly<TOptions>;
@@ -242,6 +242,14 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Prov
     Object.defineProperty(adapter, '_clientSecret', { enumerable: false });
     Object.defineProperty(this, '_clientKey', { value: key, writable: true, enumerable: false });
     (this as unknown as PassportOAuth2Internals)._oauth2 = adapter;
+  }
+
+  /**
+   * MCP discovery and registration now, so that the registered client is in place for a refresh in a
+   * process that has served no login yet (a background worker). Resolves at once for other strategies.
+   */
+  async ready(): Promise<void> {
+    await this._mcp?.prepare();
   }
 
   /** The token client this strategy uses (same encoding, client auth, timeout and token URL). */
