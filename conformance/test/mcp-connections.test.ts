@@ -39,11 +39,13 @@ interface Outcome {
 /** One app instance: its own strategy and passport, cookie state (no session). */
 function appInstance(provider: Provider, options: Record<string, unknown>) {
   const profiles: unknown[] = [];
+  const refreshTokens: string[] = [];
   const Strategy = provider.Strategy as unknown as new (o: object, v: unknown) => OntraportStrategy;
   const strategy = new Strategy(
     { authServer: 'mcp', callbackURL: CALLBACK, state: { cookie: { key: KEY } }, resource: `${sb.url}/${provider.id}/mcp`, ...options },
-    (_a: string, _r: string, profile: unknown, done: (e: unknown, u?: unknown) => void) => {
+    (_a: string, refreshToken: string, profile: unknown, done: (e: unknown, u?: unknown) => void) => {
       profiles.push(profile);
+      refreshTokens.push(refreshToken);
       done(null, { connected: true });
     },
   );
@@ -58,7 +60,7 @@ function appInstance(provider: Provider, options: Record<string, unknown>) {
   app.use((err: Error & { code?: string; cause?: { code?: string } }, _req: Request, res: Response, _next: NextFunction) => {
     res.status(500).json({ code: err.code, cause: err.cause?.code, message: err.message });
   });
-  return { app, strategy, profiles };
+  return { app, strategy, profiles, refreshTokens };
 }
 
 /** Starts a login; returns the sandbox authorize URL and the state cookie. */
@@ -159,6 +161,31 @@ describe.each(PROVIDERS)('$id MCP', (provider) => {
     const { app, profiles } = appInstance(provider, { issuer: issuer(), registration: {}, connectionOnly: true });
     expect((await login(app)).status).toBe(200);
     expect(profiles).toEqual([undefined]);
+  });
+});
+
+describe('registered clients outside a login', () => {
+  const provider = PROVIDERS[0];
+  test('strategy.ready() puts the stored client in place, so a fresh instance can refresh before any login', async () => {
+    const store = new MemoryClientStore();
+    const a = appInstance(provider, { issuer: `${sb.url}/ontraport`, registration: { store } });
+    expect((await login(a.app)).status).toBe(200);
+    // A worker process: same store, no login served yet.
+    const worker = appInstance(provider, { issuer: `${sb.url}/ontraport`, registration: { store } }).strategy;
+    expect(worker.tokenClient.clientID).toBe('');
+    await worker.ready();
+    expect(worker.tokenClient.clientID).toBe(a.strategy.tokenClient.clientID);
+    const refreshed = await worker.refreshTokenClient.requestToken({ grant_type: 'refresh_token', refresh_token: a.refreshTokens[0] });
+    expect(refreshed.accessToken).toEqual(expect.any(String));
+    expect(await registrations()).toEqual({ ontraport: 1 });
+  });
+
+  test('option mistakes are TypeErrors naming the option', () => {
+    const make = (options: Record<string, unknown>) => () => appInstance(provider, { issuer: `${sb.url}/ontraport`, ...options });
+    expect(make({ clientID: 'c', registration: {} })).toThrow(/option "registration" cannot be combined with clientID/);
+    expect(make({ registration: {}, callbackURL: '/cb' })).toThrow(/option "callbackURL" must be an absolute URL/);
+    expect(make({ registration: {}, discovery: 'yes' })).toThrow(/option "discovery" must be true or false/);
+    expect(make({ registration: {}, issuer: 'http://as.example' })).toThrow(/option "issuer" must be an https: URL/);
   });
 });
 
