@@ -31,10 +31,11 @@ class History {
     this.backoffUntil = new Map();
     this.faults = {};
     this.history = [];
+    this.startedAt = Date.now();
   }
 
   note(text) {
-    if (this.history.length < 400) this.history.push(text);
+    if (this.history.length < 2000) this.history.push(text);
   }
 
   fault(kind) {
@@ -48,6 +49,12 @@ class History {
   }
 
   onEvent(worker, m, now = Date.now()) {
+    const at = String(now - this.startedAt).padStart(5);
+    const fp = (rt) => (rt ? `…${rt.slice(-6)}` : '-');
+    if (m.ev === 'present') this.note(`${at}   w${worker} ${m.user} presents ${fp(m.rt)}`);
+    else if (m.ev === 'answer') this.note(`${at}   w${worker} ${m.user} ${fp(m.rt)} ${m.ok ? 'exchanged' : `failed ${m.code}`}`);
+    else if (m.ev === 'refresh') this.note(`${at}   w${worker} ${m.user} refreshed (${m.trigger})`);
+    else if (m.ev === 'savefailed') this.note(`${at}   w${worker} ${m.user} save failed: kept in memory`);
     if (m.ev === 'present') {
       const afterPause = now - (this.resumedAt.get(worker) ?? -Infinity) < AFTER_PAUSE_MS;
       this.presentations.push({ worker, user: m.user, rt: m.rt, afterPause });

@@ -80,6 +80,7 @@ async function runOne(schedule, mode, env) {
 
   const pending = [];
   const started = Date.now();
+  record.startedAt = started;
   const t = () => String(Date.now() - started).padStart(5);
   const perform = async (e) => {
     if (e.kind === 'callers') {
@@ -150,6 +151,9 @@ async function runOne(schedule, mode, env) {
   await Promise.all(Array.from({ length: WORKERS }, (_, i) => fleet.ask(i, { op: 'drain' }, 'drained')));
   const quietFrom = Date.now();
   if (mode === 'ours') await sleep(QUIET_MS);
+  // The schedulers stop and every refresh settles before the store is read and the provider asked:
+  // a refresh between the two would make a live grant look dead.
+  await Promise.all(Array.from({ length: WORKERS }, (_, i) => fleet.ask(i, { op: 'quiesce' }, 'quiesced')));
   const result = await check({
     record,
     users,
@@ -248,7 +252,10 @@ async function main() {
         if (r.violations.length && mode === 'ours') {
           exitCode = 1;
           console.log(`\nseed ${r.seed} (${r.policy}) broke ${r.violations.map((v) => `${v.g}: ${v.user ?? ''} ${v.what}`).join('; ')}`);
-          console.log(r.history.map((line) => `  ${line}`).join('\n'));
+          const users = new Set(r.violations.map((v) => v.user).filter(Boolean));
+          // Faults and the events of the users concerned.
+          const relevant = r.history.filter((line) => !/^\s*\d+\s+w\d+ u\d+ /.test(line) || [...users].some((u) => line.includes(` ${u} `)));
+          console.log(relevant.map((line) => `  ${line}`).join('\n'));
           console.log(`  replay: npm run chaos -- --seed ${r.seed} --runs 1`);
         }
       }

@@ -6,7 +6,7 @@
  * env: REDIS_PORT, SANDBOX_URL, MODE ('ours' | 'baseline'), LOCK_TTL_MS
  * parent -> { op: 'configure', prefix, scheduleKey } (a new manager for the next schedule)
  *         | { op: 'get', id, user } | { op: 'save', id, user, tokens } | { op: 'delete', id, user }
- *         | { op: 'drain' } | { op: 'close' }
+ *         | { op: 'drain' } | { op: 'quiesce' } (scheduler stopped, refreshes settled) | { op: 'close' }
  * worker -> { ev: 'ready' } | { ev: 'present', user, rt } | { ev: 'answer', user, rt, ok, code }
  *         | { ev: 'result', id, ok, token?, code?, message?, ms, stale? } | { ev: 'refresh', user, trigger }
  *         | { ev: 'schedfail', user, failures } | { ev: 'bug', what } | { ev: 'closed', left }
@@ -94,6 +94,7 @@ async function configure(prefix, scheduleKey) {
     retry: { attempts: 2, baseDelayMs: 20, maxDelayMs: 100 },
     schedule: { client, key: scheduleKey },
     onRefresh: (e) => send({ ev: 'refresh', user: e.userKey, trigger: e.trigger }),
+    onError: (e) => e.reason === 'save_failed' && send({ ev: 'savefailed', user: e.userKey }),
   });
   scheduler = new RefreshScheduler({
     manager,
@@ -162,6 +163,13 @@ process.on('message', async (m) => {
   }
   await configured;
   if (m.op === 'drain') return (manager ? manager.drain(4000) : Promise.resolve(0)).then((left) => send({ ev: 'drained', left }));
+  if (m.op === 'quiesce') {
+    // Before the checks: no refresh may rotate a token between the checker's store read and its question
+    // to the provider.
+    if (scheduler) await scheduler.stop();
+    const left = manager ? await manager.drain(4000) : 0;
+    return send({ ev: 'quiesced', left });
+  }
   if (m.op === 'get') return get(m.id, m.user);
   if (m.op === 'save') {
     const done = mode === 'ours' ? manager.save(m.user, 'hubspot', m.tokens) : store.set(storeKey(m.user, 'hubspot'), m.tokens);
