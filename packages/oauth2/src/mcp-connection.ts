@@ -42,6 +42,19 @@ export interface McpConnectionSettings extends InsecureHttpOption {
   headers?: Record<string, string>;
 }
 
+/** What intercept() needs from one authenticate() call. */
+export interface Gate {
+  callbackLeg: boolean;
+  iss: unknown;
+  state: unknown;
+  store: StateVerifier;
+  meta: Record<string, unknown>;
+  rerun(): void;
+}
+
+/** Requests whose MCP discovery and registration are done (the second run of authenticate()). */
+const preparedRequests = new WeakSet<Request>();
+
 export class McpConnection {
   readonly #host: McpHost;
   readonly #settings: McpConnectionSettings;
@@ -123,6 +136,26 @@ export class McpConnection {
     void Promise.resolve()
       .then(() => forgetStoredClient(this.#store as ClientStore, key, clientID))
       .catch(() => undefined);
+  }
+
+  /**
+   * Runs before authenticate() goes on. The first run of a request prepares it (discovery, registration)
+   * and calls `rerun`; the second checks a callback's `iss`. True when this call was handled here.
+   */
+  intercept(req: Request, attempt: AuthenticateAttempt, gate: Gate): boolean {
+    if (!preparedRequests.delete(req)) {
+      this.prepare(req).then(
+        () => {
+          preparedRequests.add(req);
+          gate.rerun();
+        },
+        (error: unknown) => attempt.error(error),
+      );
+      return true;
+    }
+    const problem = gate.callbackLeg ? this.issProblem(req, gate.iss) : undefined;
+    if (problem) failIssCheck(attempt, req, gate.state, gate.store, gate.meta, problem);
+    return problem !== undefined;
   }
 
   /**

@@ -6,7 +6,7 @@ import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http'
 import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
 import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutcome } from './callback-leg';
-import { McpClientConfig, McpConnection, failIssCheck } from './mcp-connection';
+import { McpClientConfig, McpConnection } from './mcp-connection';
 import type { McpSetup } from './mcp';
 import { InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
 import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profile';
@@ -282,23 +282,10 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
       perRequest.state = new AppState(perRequest.state);
     }
     const callbackLeg = query.code !== undefined || query.error !== undefined || body.code !== undefined || body.error !== undefined;
-    const mcp = this._mcp;
-    if (mcp && !preparedRequests.delete(req)) {
-      // Discovery and registration first (cached after the first login); then this method runs again.
-      mcp.prepare(req).then(
-        () => {
-          preparedRequests.add(req);
-          this.authenticate(req, options);
-        },
-        (error: unknown) => (self as unknown as AuthenticateAttempt).error(error),
-      );
-      return;
-    }
-    if (callbackLeg && mcp) {
-      const problem = mcp.issProblem(req, query.iss ?? body.iss);
-      const meta = { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID };
-      if (problem) return failIssCheck(self as unknown as AuthenticateAttempt, req, query.state ?? body.state, self._stateStore, meta, problem);
-    }
+    // MCP: discovery and registration first (then this method runs again), and the callback's `iss` check.
+    const meta = { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID };
+    const gate = { callbackLeg, iss: query.iss ?? body.iss, state: query.state ?? body.state, store: self._stateStore, meta, rerun: () => this.authenticate(req, options) };
+    if (this._mcp?.intercept(req, self as unknown as AuthenticateAttempt, gate)) return;
     if (callbackLeg) {
       // A duplicate of this callback may wait for its outcome: bounded by the token and profile requests.
       trackLoginOutcome(self as unknown as AuthenticateAttempt, req, 2 * this.timeout + 5_000);
@@ -475,9 +462,6 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     return parent._createOAuthError.call(this, message, err);
   }
 }
-
-/** Requests whose MCP discovery and registration are done (the second run of authenticate()). */
-const preparedRequests = new WeakSet<Request>();
 
 function cookieStateOption(owner: string, state: unknown): CookieStateOptions | undefined {
   if (state === undefined || typeof state === 'boolean') return undefined;
