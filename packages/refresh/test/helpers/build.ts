@@ -1,16 +1,41 @@
-/** Tests that run the BUILT packages (child processes, require() of dist) build them first (incremental). */
+/**
+ * Tests that run the BUILT packages (child processes, require() of dist) need them built. `npm test`
+ * builds everything first (tsc -b, then scripts/bundle.js), so this only builds when a package's dist is
+ * missing or older than its sources (a scoped `npx jest packages/refresh` after an edit) — and then the
+ * way `npm run build` does, bundle included: a bare `tsc -b` would rewrite the bundled packages' dist
+ * while other test files load it.
+ */
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..', '..', '..');
 export const REFRESH_DIST = join(ROOT, 'packages', 'refresh', 'dist', 'index.js');
+const PACKAGES = ['oauth2', 'refresh', 'hubspot', 'sandbox'];
+
+/** The newest modification time of the files under `dir` whose names match `pattern`. */
+function newest(dir: string, pattern: RegExp): number {
+  let time = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) time = Math.max(time, newest(path, pattern));
+    else if (pattern.test(entry.name)) time = Math.max(time, statSync(path).mtimeMs);
+  }
+  return time;
+}
+
+/** Built after its newest source: tsc re-emits only what changed, the bundle is one file. */
+function upToDate(name: string): boolean {
+  const dist = join(ROOT, 'packages', name, 'dist');
+  return existsSync(join(dist, 'index.js')) && newest(dist, /\.js$/) >= newest(join(ROOT, 'packages', name, 'src'), /\.ts$/);
+}
 
 let built = false;
 export function ensureBuilt(): void {
   if (built) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'packages/refresh', 'packages/hubspot', 'packages/sandbox'], {
-    cwd: ROOT,
-    stdio: 'pipe',
-  });
+  if (!PACKAGES.every(upToDate)) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...PACKAGES.map((p) => `packages/${p}`)], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { cwd: ROOT, stdio: 'pipe' });
+  }
   built = true;
 }
