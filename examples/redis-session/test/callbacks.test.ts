@@ -9,7 +9,8 @@ import { consent, csrfFrom, link, login, useStack, type Agent } from './helpers'
 const stack = useStack({ env: { LOG_LEVEL: 'info' } });
 
 const PLANTED = 'server_error).%20Your%20HubSpot%20account%20is%20suspended.%20Call%20+1-555-0100';
-const PLANTED_WORDS = ['suspended', '555', 'Call', 'account%20is'];
+// Words of the planted text that cannot turn up by chance (a bare "555" can be part of a random port).
+const PLANTED_WORDS = ['suspended', '555-0100', '555%2D0100', 'evil.example', 'Call', 'account%20is'];
 
 function expectNoPlantedText(...texts: string[]): void {
   for (const text of texts) for (const word of PLANTED_WORDS) expect(text).not.toContain(word);
