@@ -43,10 +43,13 @@ interface Flight {
   readonly provider: string;
   readonly key: string;
   readonly trigger: RefreshTrigger;
-  /** The tokens were deleted (logout, unlink): the result must not be saved back. Reset at each read. */
-  deleted: boolean;
-  /** New tokens were saved (a login): they keep the store. Reset at each read. */
-  saved: boolean;
+  /**
+   * A delete (logout, unlink) started after this flight's last read: if it reaches the store (resolves
+   * true), the result must not be saved back; if it fails, nothing was forgotten and the result is saved.
+   */
+  deleting?: Promise<boolean>;
+  /** A save (a login) started after this flight's last read: if it reaches the store, its tokens stay. */
+  saving?: Promise<boolean>;
   hold?: LockHold;
   /** The hold went to the background save of an unsaved set: the flight must not release it. */
   holdKept: boolean;
@@ -92,6 +95,8 @@ export class TokenManager {
   /** Store reads shared by the callers that ask at the same moment, by store key. */
   readonly #reads = new Map<string, Promise<TokenSet | undefined>>();
   readonly #writes: TokenWrites;
+  /** App saves and deletes in progress, by store key (see #track). */
+  readonly #appWrites = new Map<string, Promise<boolean>>();
   /** Refreshed sets the store refused, saved in the background. */
   readonly #unsaved = new UnsavedSets((key, set) => this.#saveUnsaved(key, set));
   /** The access token a refresh forced by `fetch` produced, and when: see rejectionCooldownMs. */
@@ -150,11 +155,14 @@ export class TokenManager {
     }
     const key = storeKey(userKey, provider);
     // A refresh running here must not overwrite these tokens with the ones it gets (they belong to the
-    // grant being replaced), and a set it could not save is older than these.
+    // grant being replaced) — once they are stored: if the store refuses them, the refresh's own set is
+    // the one to keep. Likewise a set it could not save is dropped only once these are stored.
+    const write = this.#writes.save(userKey, provider, tokens);
+    const stored = this.#track(key, write);
     const flight = this.#flights.get(key);
-    if (flight) flight.saved = true;
+    if (flight) flight.saving = stored;
+    await write;
     this.#unsaved.forget(key);
-    await this.#writes.save(userKey, provider, tokens);
   }
 
   /** The stored token set, whatever its expiry; undefined when there is none. */
@@ -170,15 +178,31 @@ export class TokenManager {
   async delete(userKey: string, provider: string): Promise<void> {
     checkKeys(userKey, provider);
     const key = storeKey(userKey, provider);
-    // Marked before the store is touched: a refresh of this process that has not written yet checks
-    // the mark right before its write, so it cannot land after this delete.
+    // A refresh of this process that has not written yet waits for this delete right before its write:
+    // if the delete reaches the store, the refresh cannot land after it; if it fails (the store is
+    // down), nothing was forgotten, and the refresh's rotated set — maybe the only live one — is kept.
+    const deletion = this.store.delete(key);
+    const deleted = this.#track(key, deletion);
     const flight = this.#flights.get(key);
-    if (flight) flight.deleted = true;
-    this.#unsaved.forget(key);
+    if (flight) flight.deleting = deleted;
     this.#reads.delete(key);
+    await deletion;
+    this.#unsaved.forget(key);
     this.#forced.delete(key);
-    await this.store.delete(key);
     await this.#writes.schedule(userKey, provider, undefined);
+  }
+
+  /** Records an app save or delete of `key` while it runs; resolves whether it reached the store. */
+  #track(key: string, operation: Promise<void>): Promise<boolean> {
+    const reached = operation.then(
+      () => true,
+      () => false,
+    );
+    this.#appWrites.set(key, reached);
+    void reached.then(() => {
+      if (this.#appWrites.get(key) === reached) this.#appWrites.delete(key);
+    });
+    return reached;
   }
 
   /**
@@ -299,7 +323,7 @@ export class TokenManager {
     const key = storeKey(userKey, provider);
     const existing = this.#flights.get(key);
     if (existing?.promise) return existing.promise;
-    const flight: Flight = { userKey, provider, key, trigger: options.trigger, deleted: false, saved: false, holdKept: false };
+    const flight: Flight = { userKey, provider, key, trigger: options.trigger, holdKept: false };
     const promise = this.#run(flight, options)
       .catch((error: Error) => {
         // A scheduled pass finding the tokens gone is routine (the scheduler drops the member).
@@ -330,7 +354,7 @@ export class TokenManager {
     const read = async () => {
       // The flags tell what save() or delete() did after the set this flight works from was read: reset
       // before each read (and the read is issued with no await in between).
-      flight.deleted = flight.saved = false;
+      flight.deleting = flight.saving = undefined;
       const tokens = await this.store.get(key);
       if (tokens) return tokens;
       // Purged after another process's invalid_grant: say so, rather than "nothing stored".
@@ -479,9 +503,9 @@ export class TokenManager {
     let lastError: unknown;
     for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
       if (attempt > 1) await sleep(SAVE_RETRY_DELAY_MS * 2 ** (attempt - 2));
-      if (flight.deleted) throw this.#reauth(userKey, provider, 'deleted');
+      if (flight.deleting && (await flight.deleting)) throw this.#reauth(userKey, provider, 'deleted');
       // A login saved new tokens meanwhile: they keep the store; the callers get the fresh token.
-      if (flight.saved) return tokens;
+      if (flight.saving && (await flight.saving)) return tokens;
       let written: boolean;
       try {
         written = await this.#writes.replace(userKey, provider, usedRefreshToken, tokens);
@@ -492,7 +516,7 @@ export class TokenManager {
       if (written) return tokens;
       // Another writer got there first (a logout, a login, another process): its set stays.
       const stored = await this.store.get(key).catch(() => undefined);
-      if (!stored || flight.deleted) throw this.#reauth(userKey, provider, 'deleted');
+      if (!stored || (flight.deleting && (await flight.deleting))) throw this.#reauth(userKey, provider, 'deleted');
       return expiresWithin(stored, 0) ? tokens : stored;
     }
     if (flight.hold) flight.holdKept = true;
@@ -503,6 +527,9 @@ export class TokenManager {
 
   /** The background save of an unsaved set (see UnsavedSets). Throws while the store fails. */
   async #saveUnsaved(key: string, set: UnsavedSet): Promise<boolean> {
+    // The app is saving or deleting these tokens: once that reaches the store this set is stale.
+    const appWrite = this.#appWrites.get(key);
+    if (appWrite && (await appWrite)) return false;
     const pair = parseStoreKey(key) as { userKey: string; provider: string };
     return this.#writes.replace(pair.userKey, pair.provider, set.replaces, set.tokens);
   }

@@ -244,6 +244,32 @@ test('while Redis refuses writes, a token inside the skew that has not expired i
   await expect(m.getAccessToken('skew', 'hubspot')).resolves.not.toBe(tokens.accessToken);
 });
 
+test.each([['logout (delete)'], ['login (save)']])('a %s the store refuses while a refresh is in flight does not make the refresh drop its rotated set (chaos seed 1274)', async (what) => {
+  const prefix = newPrefix();
+  const inner = new RedisTokenStore({ client: redis.client(), prefix });
+  let refuse = false;
+  const store: TokenStore = {
+    get: (key) => inner.get(key),
+    set: async (key, tokens) => (refuse ? Promise.reject(readonly()) : inner.set(key, tokens)),
+    delete: async (key) => (refuse ? Promise.reject(readonly()) : inner.delete(key)),
+    replace: (key, from, tokens) => inner.replace(key, from, tokens),
+    retire: (key, rt) => inner.retire(key, rt),
+  };
+  const m = manager(store, { lock: new RedisLock({ client: redis.client(), ttlMs: 2000 }) });
+  const old = await expiredUser(m, 'seed1274');
+  sandbox.addFault({ provider: 'hubspot', endpoint: 'refresh', fault: 'delay', delayMs: 300, times: 1 });
+  const refreshed = m.getAccessToken('seed1274', 'hubspot');
+  await sleep(100);
+  refuse = true;
+  const attempt = what.startsWith('logout') ? m.delete('seed1274', 'hubspot') : m.save('seed1274', 'hubspot', await login(sandbox.url));
+  await expect(attempt).rejects.toThrow(/READONLY/);
+  refuse = false;
+  const token = await refreshed;
+  expect(token).not.toBe(old.accessToken);
+  const stored = await storeHoldsLiveGrant(inner, 'seed1274');
+  expect(stored.accessToken).toBe(token);
+});
+
 test('defect 4: failing members are postponed with backoff, so they never stand in front of a due token (batchSize 3)', async () => {
   const client = redis.client();
   const key = `${newPrefix()}schedule`;
