@@ -131,6 +131,7 @@ export class TokenManager {
       schedule: this.#schedule,
       onScheduleError: (userKey, provider, error) => this.#emit('onError', { provider, userKey, error: asError(error), reason: 'schedule_failed' }),
       onWrite: (key) => this.#reads.delete(key),
+      appWrite: (key) => this.#appWrites.get(key),
     });
   }
 

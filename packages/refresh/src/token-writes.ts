@@ -14,6 +14,8 @@ export interface TokenWritesOptions {
   onScheduleError: (userKey: string, provider: string, error: unknown) => void;
   /** A write to `key` happened: reads shared before it are stale. */
   onWrite: (key: string) => void;
+  /** The app's save or delete of `key` in progress, if any: resolves whether it reached the store. */
+  appWrite: (key: string) => Promise<boolean> | undefined;
 }
 
 export class TokenWrites {
@@ -21,12 +23,14 @@ export class TokenWrites {
   readonly #schedule: TokenWritesOptions['schedule'];
   readonly #onScheduleError: TokenWritesOptions['onScheduleError'];
   readonly #onWrite: TokenWritesOptions['onWrite'];
+  readonly #appWrite: TokenWritesOptions['appWrite'];
 
   constructor(options: TokenWritesOptions) {
     this.#store = options.store;
     this.#schedule = options.schedule;
     this.#onScheduleError = options.onScheduleError;
     this.#onWrite = options.onWrite;
+    this.#appWrite = options.appWrite;
   }
 
   /** A login's tokens: written whatever is stored, then scheduled. */
@@ -44,14 +48,29 @@ export class TokenWrites {
   async replace(userKey: string, provider: string, fromRefreshToken: string, tokens: TokenSet): Promise<boolean> {
     const key = storeKey(userKey, provider);
     this.#onWrite(key);
-    let written: boolean;
-    if (this.#store.replace) written = await this.#store.replace(key, fromRefreshToken, tokens);
-    else {
-      written = (await this.#store.get(key))?.refreshToken === fromRefreshToken;
-      if (written) await this.#store.set(key, tokens);
-    }
+    const written = this.#store.replace ? await this.#store.replace(key, fromRefreshToken, tokens) : await this.#compareThenSet(key, fromRefreshToken, tokens);
     if (written) await this.schedule(userKey, provider, tokens);
     return written;
+  }
+
+  /**
+   * replace() for a store without one: exact against this process's own saves and deletes (it waits
+   * for one in progress, and issues its set in the same tick as its last check), a round trip's window
+   * against other processes.
+   */
+  async #compareThenSet(key: string, fromRefreshToken: string, tokens: TokenSet): Promise<boolean> {
+    for (;;) {
+      const pending = this.#appWrite(key);
+      if (pending) {
+        if (await pending) return false;
+        continue;
+      }
+      const current = await this.#store.get(key);
+      if (this.#appWrite(key)) continue;
+      if (current?.refreshToken !== fromRefreshToken) return false;
+      await this.#store.set(key, tokens);
+      return true;
+    }
   }
 
   /** After invalid_grant for `refreshToken`: retired (or, without `retire`, deleted) if still stored, and unscheduled. */
