@@ -53,7 +53,7 @@ export type ReauthenticationReason =
   | 'deleted';
 
 const REASON_TEXT: Record<ReauthenticationReason, string> = {
-  invalid_grant: 'the provider rejected the refresh token (invalid_grant); the stored tokens were deleted',
+  invalid_grant: 'the provider rejected the refresh token (invalid_grant); the stored tokens were dropped',
   no_refresh_token: 'the access token expired and there is no refresh token',
   no_tokens: 'no tokens are stored for this user',
   deleted: 'the tokens were deleted (logout or unlink) while they were being refreshed',

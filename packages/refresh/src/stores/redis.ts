@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { EncryptionKey, Keyring, RecordDecryptError, decryptRecord, encryptRecord, isEncryptedRecord, toKeyring } from '../crypto';
 import type { RedisClient } from '../redis';
+import { fingerprint } from '../fingerprint';
 import { RETIRED_TTL_SECONDS, checkTtl } from './memory';
 import type { TokenStore } from './types';
 
@@ -191,10 +191,6 @@ function isTokenSet(value: unknown): value is TokenSet {
     typeof value.tokenType === 'string' &&
     isRecord(value.raw)
   );
-}
-
-function fingerprint(refreshToken: string): string {
-  return createHash('sha256').update(refreshToken).digest('base64url').slice(0, 22);
 }
 
 function defaultCorruptRecordHandler(report: CorruptRecordReport): void {
