@@ -4,7 +4,7 @@
 const ANSWER_LIMIT_MS = 8000;
 
 /**
- * `users`: per user, what the schedule did to it ({ loggedOut, revoked }); `stored(user)` what the
+ * `users`: per user, what the schedule did to it ({ loggedOut, logoutUnknown, revoked }); `stored(user)` what the
  * store holds now; `status(rt)` the sandbox's truth; `quietFrom` when the quiet phase began.
  */
 async function check({ record, users, stored, status, mode, quietFrom, quietMs }) {
@@ -21,6 +21,10 @@ async function check({ record, users, stored, status, mode, quietFrom, quietMs }
       continue;
     }
     if (fate.revoked) continue;
+    if (!tokens && fate.logoutUnknown) {
+      count('G1 logout by a killed worker reached Redis');
+      continue;
+    }
     const truth = tokens?.refreshToken ? status(tokens.refreshToken) : undefined;
     if (truth?.live) {
       live.add(user);

@@ -100,7 +100,9 @@ async function runOne(schedule, mode, env) {
     } else if (e.kind === 'logout') {
       const reply = await fleet.ask(e.worker, { op: 'delete', id: fleet.id(), user: e.user }, 'deleted');
       if (reply && !reply.failed) users.get(e.user).loggedOut = true;
-      record.note(`${t()}   logout of ${e.user} ${reply && !reply.failed ? 'done' : 'failed'}`);
+      // No answer at all (the worker was killed meanwhile): its delete may or may not have reached Redis.
+      else if (!reply) users.get(e.user).logoutUnknown = true;
+      record.note(`${t()}   logout of ${e.user} ${reply ? (reply.failed ? 'failed' : 'done') : 'unanswered'}`);
     } else if (e.kind === 'redis') {
       record.fault(`redis ${e.fault}`);
       if (e.fault === 'slow') await redis.slow(e.ms);
