@@ -1,12 +1,9 @@
-import { DEFAULT_TIMEOUT_MS, expiresWithin, isRecord } from '@passport-martech/oauth2';
+import { expiresWithin, isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
-import { checkRefreshAnswer } from './answer';
-import { asError, isInvalidGrant, isTransient, sleep } from './classify';
-import { ReauthenticationReason, ReauthenticationRequiredError, RefreshLockTimeoutError } from './errors';
-import { leaveFailureNote, readFailureNote } from './failure-note';
-import { LockHold } from './hold';
+import { asError } from './classify';
+import { ReauthenticationRequiredError } from './errors';
+import { Flight, reauth, type FlightContext, type FlightOptions } from './flight';
 import { parseStoreKey, storeKey } from './keys';
-import type { RefreshLock } from './lock';
 import {
   checkKeys,
   nonNegative,
@@ -15,57 +12,17 @@ import {
   positiveInteger,
   type FetchOptions,
   type RefreshTrigger,
-  type Refresher,
-  type RetryOptions,
   type TokenManagerOptions,
   type TokenRejectedCheck,
 } from './manager-options';
 import type { RedisClient } from './redis';
 import type { TokenStore } from './stores/types';
-import { backoffCap, defaultLockWait } from './retry-timing';
 import { TokenWrites } from './token-writes';
 import { UnsavedSets, type UnsavedSet } from './unsaved';
 
 export { isInvalidGrant, isTransient } from './classify';
 
-interface RunOptions {
-  /** The access token the caller found unusable. */
-  stale: string;
-  /** Refresh even when the stored token does not expire within `skewSeconds` (it was rejected). */
-  force: boolean;
-  skewSeconds: number;
-  trigger: RefreshTrigger;
-}
-
-/** One refresh of one (user, provider): what save() and delete() tell it, and the lock it holds. */
-interface Flight {
-  readonly userKey: string;
-  readonly provider: string;
-  readonly key: string;
-  readonly trigger: RefreshTrigger;
-  /**
-   * A delete (logout, unlink) started after this flight's last read: if it reaches the store (resolves
-   * true), the result must not be saved back; if it fails, nothing was forgotten and the result is saved.
-   */
-  deleting?: Promise<boolean>;
-  /** A save (a login) started after this flight's last read: if it reaches the store, its tokens stay. */
-  saving?: Promise<boolean>;
-  hold?: LockHold;
-  /** The hold went to the background save of an unsaved set: the flight must not release it. */
-  holdKept: boolean;
-  promise?: Promise<TokenSet>;
-}
-
-/**
- * The lock was lost before the refresh token was presented, or the stored refresh token changed
- * between two tries: start over from the store (and, with a lock, wait for whoever holds it now).
- */
-class LockLost extends Error {}
-
 const DEFAULT_SCHEDULE_KEY = 'refresh:schedule';
-/** Quick tries of the store write after a refresh, and the wait before the second (doubled for the third). */
-const SAVE_ATTEMPTS = 3;
-const SAVE_RETRY_DELAY_MS = 25;
 const DEFAULT_DRAIN_MS = 10_000;
 /** See TokenManagerOptions.saveHoldMs: longer than a typical Redis failover (about 11-16 s). */
 const DEFAULT_SAVE_HOLD_MS = 30_000;
@@ -79,13 +36,8 @@ const DEFAULT_SAVE_HOLD_MS = 30_000;
 export class TokenManager {
   readonly store: TokenStore;
   readonly skewSeconds: number;
-  readonly #refresher: Refresher;
-  readonly #lock: RefreshLock | undefined;
-  /** undefined: derived per provider (defaultLockWait). */
-  readonly #lockWaitMs: number | undefined;
-  readonly #lockPollMs: number;
-  readonly #saveHoldMs: number;
-  readonly #retry: Required<RetryOptions>;
+  /** Settings and write paths every flight shares. */
+  readonly #context: FlightContext;
   readonly #schedule: { client: RedisClient; key: string } | undefined;
   readonly #rejectionChecks: Record<string, TokenRejectedCheck>;
   readonly #rejectionCooldownMs: number;
@@ -106,18 +58,21 @@ export class TokenManager {
     if (!options || typeof options !== 'object') throw optionError('options object is required');
     if (!options.refresher || typeof options.refresher.refresh !== 'function') throw optionError('refresher (a TokenRefresher) is required');
     if (!options.store || typeof options.store.get !== 'function') throw optionError('store (a TokenStore) is required');
-    this.#refresher = options.refresher;
     this.store = options.store;
     this.skewSeconds = nonNegative('skewSeconds', options.skewSeconds ?? 60);
-    this.#lock = options.lock;
-    this.#lockWaitMs = options.lockWaitMs === undefined ? undefined : nonNegative('lockWaitMs', options.lockWaitMs);
-    this.#lockPollMs = positive('lockPollMs', options.lockPollMs ?? 50);
-    this.#saveHoldMs = nonNegative('saveHoldMs', options.saveHoldMs ?? DEFAULT_SAVE_HOLD_MS);
     const retry = options.retry === false ? { attempts: 1 } : (options.retry ?? {});
-    this.#retry = {
-      attempts: positiveInteger('retry.attempts', retry.attempts ?? 3),
-      baseDelayMs: nonNegative('retry.baseDelayMs', retry.baseDelayMs ?? 100),
-      maxDelayMs: nonNegative('retry.maxDelayMs', retry.maxDelayMs ?? 2000),
+    const settings = {
+      store: options.store,
+      refresher: options.refresher,
+      lock: options.lock,
+      lockWaitMs: options.lockWaitMs === undefined ? undefined : nonNegative('lockWaitMs', options.lockWaitMs),
+      lockPollMs: positive('lockPollMs', options.lockPollMs ?? 50),
+      saveHoldMs: nonNegative('saveHoldMs', options.saveHoldMs ?? DEFAULT_SAVE_HOLD_MS),
+      retry: {
+        attempts: positiveInteger('retry.attempts', retry.attempts ?? 3),
+        baseDelayMs: nonNegative('retry.baseDelayMs', retry.baseDelayMs ?? 100),
+        maxDelayMs: nonNegative('retry.maxDelayMs', retry.maxDelayMs ?? 2000),
+      },
     };
     if (options.schedule) {
       if (!options.schedule.client) throw optionError('schedule.client (an ioredis client) is required');
@@ -133,6 +88,7 @@ export class TokenManager {
       onWrite: (key) => this.#reads.delete(key),
       appWrite: (key) => this.#appWrites.get(key),
     });
+    this.#context = { ...settings, writes: this.#writes, unsaved: this.#unsaved, emit: (hook, event) => this.#emit(hook, event) };
   }
 
   /** The sorted set tokens are scheduled in, when `schedule` was given. */
@@ -227,7 +183,7 @@ export class TokenManager {
     // A set refreshed here that the store has not taken yet is newer than the store's.
     const unsaved = this.#unsaved.get(key);
     const current = unsaved?.tokens ?? (await this.#readShared(key));
-    if (!current) throw this.#reauth(userKey, provider, 'no_tokens');
+    if (!current) throw reauth(userKey, provider, 'no_tokens');
     if (!expiresWithin(current, this.skewSeconds)) return current;
     // Nothing to refresh with: the skew is only there to refresh early, so the token is good until
     // it has actually expired. (An unsaved set is served the same way while the store refuses it.)
@@ -320,12 +276,13 @@ export class TokenManager {
     return read;
   }
 
-  #shared(userKey: string, provider: string, options: RunOptions): Promise<TokenSet> {
+  #shared(userKey: string, provider: string, options: FlightOptions): Promise<TokenSet> {
     const key = storeKey(userKey, provider);
     const existing = this.#flights.get(key);
     if (existing?.promise) return existing.promise;
-    const flight: Flight = { userKey, provider, key, trigger: options.trigger, holdKept: false };
-    const promise = this.#run(flight, options)
+    const flight = new Flight(this.#context, userKey, provider, key, options.trigger);
+    const promise = flight
+      .run(options)
       .catch((error: Error) => {
         // A scheduled pass finding the tokens gone is routine (the scheduler drops the member).
         if (!(error instanceof ReauthenticationRequiredError && error.reason === 'no_tokens' && options.trigger === 'scheduled')) {
@@ -341,191 +298,6 @@ export class TokenManager {
     return promise;
   }
 
-  async #run(flight: Flight, options: RunOptions): Promise<TokenSet> {
-    const { userKey, provider, key } = flight;
-    const lockName = `refresh:${key}`;
-    const lock = this.#lock;
-    // Another refresh (here, in another process, or a login) replaced the token this caller found stale.
-    const replacedByOtherRefresh = (tokens: TokenSet) => tokens.accessToken !== options.stale && !expiresWithin(tokens, 0);
-    // Not forced (nobody saw the token rejected): valid beyond the caller's window is enough.
-    const freshEnough = (tokens: TokenSet) => !options.force && !expiresWithin(tokens, options.skewSeconds);
-    // getAccessToken with nothing to refresh with: the access token serves until it has expired.
-    const lastsWithoutRefresh = (tokens: TokenSet) => options.trigger === 'expiry' && !tokens.refreshToken && !expiresWithin(tokens, 0);
-    const usable = (tokens: TokenSet) => replacedByOtherRefresh(tokens) || freshEnough(tokens) || lastsWithoutRefresh(tokens);
-    const read = async () => {
-      // The flags tell what save() or delete() did after the set this flight works from was read: reset
-      // before each read (and the read is issued with no await in between).
-      flight.deleting = flight.saving = undefined;
-      const tokens = await this.store.get(key);
-      if (tokens) return tokens;
-      // Purged after another process's invalid_grant: say so, rather than "nothing stored".
-      const failure = lock ? await readFailureNote(lock, lockName, userKey, provider, undefined) : undefined;
-      throw failure ?? this.#reauth(userKey, provider, 'no_tokens');
-    };
-
-    const unsaved = this.#unsaved.get(key);
-    if (unsaved) {
-      // The store still refuses a set refreshed here, and this process holds the lock until it takes
-      // it. Serve it while it is valid (and, when forced, not the rejected token); refreshing again is
-      // no option, since that result could not be saved either.
-      const servable = options.force ? replacedByOtherRefresh(unsaved.tokens) : !expiresWithin(unsaved.tokens, 0);
-      if (servable) return unsaved.tokens;
-      throw unsaved.error;
-    }
-
-    if (!lock) {
-      for (;;) {
-        // Another caller may have finished a refresh between this caller's read and now.
-        const current = await read();
-        if (usable(current)) return current;
-        try {
-          return await this.#refreshWithRetry(flight, current, read, usable);
-        } catch (error) {
-          if (!(error instanceof LockLost)) throw error;
-        }
-      }
-    }
-
-    const waitMs = this.#lockWaitMs ?? defaultLockWait(this.#retry, this.#refresher.timeoutFor?.(provider) ?? DEFAULT_TIMEOUT_MS, lock.ttlMs);
-    const started = Date.now();
-    for (;;) {
-      const current = await read();
-      if (usable(current)) return current;
-      let token: string | null;
-      try {
-        token = await lock.acquire(lockName);
-      } catch (error) {
-        // Redis refuses the lock (a failover, OOM): no refresh can start, since its result could not be
-        // saved either. A token that has not expired yet beats an error; the next caller tries again.
-        if (!options.force && !expiresWithin(current, 0)) return current;
-        throw error;
-      }
-      if (token !== null) {
-        flight.hold = new LockHold(lock, lockName, token);
-        flight.holdKept = false;
-        let presented: string | undefined;
-        try {
-          // The previous holder may have saved between our read and our acquire, or failed.
-          const latest = await read();
-          if (usable(latest)) return latest;
-          const failure = await readFailureNote(lock, lockName, userKey, provider, latest);
-          if (failure) throw failure;
-          presented = latest.refreshToken;
-          return await this.#refreshWithRetry(flight, latest, read, usable);
-        } catch (error) {
-          if (!(error instanceof LockLost)) {
-            // Lasts long enough for every waiter to poll once more: a short negative cache.
-            if (presented) await leaveFailureNote(lock, lockName, presented, error, Math.max(1000, this.#retry.maxDelayMs, 4 * this.#lockPollMs));
-            throw error;
-          }
-        } finally {
-          if (!flight.holdKept) await flight.hold.release();
-          flight.hold = undefined;
-        }
-      }
-      const waited = Date.now() - started;
-      if (waited >= waitMs) {
-        throw new RefreshLockTimeoutError({ provider, userKey, waitedMs: waited, lockName: lockName });
-      }
-      await sleep(Math.min(this.#lockPollMs, waitMs - waited));
-    }
-  }
-
-  /**
-   * The refresh itself, retried on transient failures. Before each try the lock is confirmed and, from
-   * the second on, the store re-read: a refresh token is presented only by the lock holder, right after
-   * reading it (one stale presentation revokes the whole grant at a provider with reuse detection).
-   */
-  async #refreshWithRetry(flight: Flight, current: TokenSet, read: () => Promise<TokenSet>, usable: (t: TokenSet) => boolean): Promise<TokenSet> {
-    const { userKey, provider } = flight;
-    const refreshToken = current.refreshToken;
-    if (!refreshToken) throw this.#reauth(userKey, provider, 'no_refresh_token');
-    const started = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      if (attempt > 1) {
-        const latest = await read();
-        if (latest.refreshToken !== refreshToken) {
-          if (usable(latest)) return latest;
-          throw new LockLost();
-        }
-      }
-      if (flight.hold && !(await flight.hold.confirm(this.#saveHoldMs))) throw new LockLost();
-      let fresh: TokenSet;
-      try {
-        fresh = await this.#refresher.refresh(provider, refreshToken);
-      } catch (error) {
-        if (isInvalidGrant(error)) return this.#afterInvalidGrant(flight, refreshToken, error);
-        if (attempt < this.#retry.attempts && isTransient(error)) {
-          const delayMs = Math.floor(Math.random() * backoffCap(this.#retry, attempt));
-          this.#emit('onRetry', { provider, userKey, attempt, delayMs, error: error as Error });
-          await sleep(delayMs);
-          continue;
-        }
-        throw error;
-      }
-      const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== refreshToken;
-      // No refresh token in the answer: the old one stays valid (RFC 6749 6), keep it.
-      const checked = checkRefreshAnswer(fresh.refreshToken ? fresh : { ...fresh, refreshToken }, provider);
-      if (checked.problem) this.#emit('onError', { provider, userKey, error: new Error(checked.problem), reason: 'invalid_answer' });
-      // Saved before the flight resolves: nobody sees the new access token before the store has the new refresh token.
-      const result = await this.#commit(flight, refreshToken, checked.tokens);
-      this.#emit('onRefresh', { provider, userKey, durationMs: Date.now() - started, attempt, trigger: flight.trigger, rotated });
-      return result;
-    }
-  }
-
-  /**
-   * The provider rejected the refresh token. If the store now holds another one — another process
-   * refreshed first, or the user logged in again — that set answers the callers when its access token
-   * is valid. Otherwise the record is retired (it reads as absent, but a process that refreshed this
-   * very token a moment earlier and is late to save can still save its rotation) and the user must
-   * log in again.
-   */
-  async #afterInvalidGrant(flight: Flight, failedRefreshToken: string, cause: unknown): Promise<TokenSet> {
-    const { userKey, provider, key } = flight;
-    const stored = await this.store.get(key);
-    if (stored && stored.refreshToken !== failedRefreshToken) {
-      if (!expiresWithin(stored, 0)) return stored;
-    } else if (stored) {
-      await this.#writes.retire(userKey, provider, failedRefreshToken);
-    }
-    throw this.#reauth(userKey, provider, 'invalid_grant', cause);
-  }
-
-  /**
-   * Saves a refreshed set, only over the set it was refreshed from (an atomic compare-and-set where the
-   * store offers one): a delete (logout, unlink) or a save (a new login) that happened meanwhile wins,
-   * here or in another process. A failing store is retried briefly; if it still fails, the set goes to
-   * the background saves with the lock (the provider may already have revoked the old refresh token,
-   * so it may be the only one that works) and is reported (`save_failed`). Resolves what the callers get.
-   */
-  async #commit(flight: Flight, usedRefreshToken: string, tokens: TokenSet): Promise<TokenSet> {
-    const { userKey, provider, key } = flight;
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
-      if (attempt > 1) await sleep(SAVE_RETRY_DELAY_MS * 2 ** (attempt - 2));
-      if (flight.deleting && (await flight.deleting)) throw this.#reauth(userKey, provider, 'deleted');
-      // A login saved new tokens meanwhile: they keep the store; the callers get the fresh token.
-      if (flight.saving && (await flight.saving)) return tokens;
-      let written: boolean;
-      try {
-        written = await this.#writes.replace(userKey, provider, usedRefreshToken, tokens);
-      } catch (error) {
-        lastError = error;
-        continue;
-      }
-      if (written) return tokens;
-      // Another writer got there first (a logout, a login, another process): its set stays.
-      const stored = await this.store.get(key).catch(() => undefined);
-      if (!stored || (flight.deleting && (await flight.deleting))) throw this.#reauth(userKey, provider, 'deleted');
-      return expiresWithin(stored, 0) ? tokens : stored;
-    }
-    if (flight.hold) flight.holdKept = true;
-    this.#unsaved.keep(key, tokens, usedRefreshToken, lastError, flight.hold);
-    this.#emit('onError', { provider, userKey, error: asError(lastError), reason: 'save_failed' });
-    return tokens;
-  }
-
   /** The background save of an unsaved set (see UnsavedSets). Throws while the store fails. */
   async #saveUnsaved(key: string, set: UnsavedSet): Promise<boolean> {
     // The app is saving or deleting these tokens: once that reaches the store this set is stale.
@@ -533,10 +305,6 @@ export class TokenManager {
     if (appWrite && (await appWrite)) return false;
     const pair = parseStoreKey(key) as { userKey: string; provider: string };
     return this.#writes.replace(pair.userKey, pair.provider, set.replaces, set.tokens);
-  }
-
-  #reauth(userKey: string, provider: string, reason: ReauthenticationReason, cause?: unknown): ReauthenticationRequiredError {
-    return new ReauthenticationRequiredError({ provider, userKey, reason, cause });
   }
 
   #emit<K extends 'onRefresh' | 'onRetry' | 'onError'>(hook: K, event: Parameters<NonNullable<TokenManagerOptions[K]>>[0]): void {
