@@ -7,6 +7,7 @@ import {
   parseRfc6749Error,
   safeCause,
 } from './errors';
+import { endpointOf, providerRequests, traced } from './diagnostics';
 import { bodyExcerpt, bodySummary, redactJson, scrub } from './redact';
 import { ResponseTooLarge, TransportTimeout, send, type ProviderAgent, type TransportResponse } from './transport';
 
@@ -27,6 +28,10 @@ export interface ProviderRequest {
   /** For messages: "Token request", "Profile request". */
   label: string;
   provider?: string;
+  /** For instrumentation: `token`, `profile`, `registration`, `discovery`, `revocation`, `api` (default `api`). */
+  kind?: string;
+  /** For instrumentation: the grant type of a token request. */
+  grantType?: string;
   /** The agent to send it with (a proxy agent, say); default: a shared keep-alive agent. */
   agent?: ProviderAgent;
 }
@@ -44,7 +49,33 @@ export interface ProviderResponse {
  * not followed, the timeout covers the body, and every transport failure becomes a typed error with
  * no secret in it.
  */
-export async function sendProviderRequest(request: ProviderRequest): Promise<ProviderResponse> {
+export function sendProviderRequest(request: ProviderRequest): Promise<ProviderResponse> {
+  return requestProvider(request, (response) => response);
+}
+
+/**
+ * sendProviderRequest, then `read` (which parses the answer and throws the typed error): both inside
+ * one `passport-martech:provider-request` trace when anyone listens, so the event has the error's code.
+ */
+export function requestProvider<T>(request: ProviderRequest, read: (response: ProviderResponse) => T): Promise<T> {
+  return traced(
+    providerRequests,
+    () => ({ provider: request.provider, kind: request.kind ?? 'api', grantType: request.grantType, method: request.method, endpoint: endpointOf(request.url) }),
+    async (event) => {
+      let response: ProviderResponse;
+      try {
+        response = await exchange(request);
+      } catch (error) {
+        if (event) event.status = (error as { status?: number }).status;
+        throw error;
+      }
+      if (event) event.status = response.status;
+      return read(response);
+    },
+  );
+}
+
+async function exchange(request: ProviderRequest): Promise<ProviderResponse> {
   let response: TransportResponse;
   try {
     response = await send({

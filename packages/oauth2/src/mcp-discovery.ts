@@ -68,7 +68,7 @@ function optionalStrings(value: unknown): string[] | undefined {
 export async function fetchAuthorizationServerMetadata(options: DiscoveryOptions): Promise<AuthorizationServerMetadata> {
   let json: Record<string, unknown>;
   try {
-    const read = { label: 'Metadata request', provider: options.provider, secrets: [] };
+    const read = { label: 'Metadata request', provider: options.provider, secrets: [], kind: 'discovery' };
     const response = await sendProviderRequest({ url: options.metadataURL, method: 'GET', headers: options.headers, timeout: options.timeout, agent: options.agent, ...read });
     json = readJsonObject(response, read);
   } catch (error) {

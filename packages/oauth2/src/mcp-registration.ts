@@ -96,7 +96,7 @@ export async function registerClient(request: RegistrationRequest): Promise<Regi
   });
   let json: Record<string, unknown>;
   try {
-    const read = { label: 'Registration request', provider: request.provider, secrets: [] };
+    const read = { label: 'Registration request', provider: request.provider, secrets: [], kind: 'registration' };
     const headers = { 'Content-Type': 'application/json' };
     const response = await sendProviderRequest({ url: request.registrationURL, method: 'POST', headers, body, timeout: request.timeout, agent: request.agent, ...read });
     json = readJsonObject(response, read);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
-import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
+import { DEFAULT_TIMEOUT_MS, readJsonObject, requestProvider } from './http';
 import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
 import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutcome } from './callback-leg';
@@ -415,8 +415,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     const readOptions = this._readOptions('Profile request', [accessToken]);
     // passport-oauth2 sends customHeaders on every request to the provider, the profile request included.
     const allHeaders = { ...this.options.customHeaders, ...headers };
-    const response = await sendProviderRequest({ url, method, headers: allHeaders, body, timeout: this.timeout, agent: this.tokenClient.agent, ...readOptions });
-    return { json: readJsonObject(response, readOptions), text: response.text };
+    const request = { url, method, headers: allHeaders, body, timeout: this.timeout, agent: this.tokenClient.agent, kind: 'profile', ...readOptions };
+    return requestProvider(request, (response) => ({ json: readJsonObject(response, readOptions), text: response.text }));
   }
 
   protected profileUnavailable(reason: string): OAuthRequestError {

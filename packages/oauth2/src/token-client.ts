@@ -1,5 +1,5 @@
 import { ErrorBodyParser, ErrorCode, OAuthRequestError } from './errors';
-import { DEFAULT_TIMEOUT_MS, readJsonObject, sendProviderRequest } from './http';
+import { DEFAULT_TIMEOUT_MS, readJsonObject, requestProvider } from './http';
 import { TokenSet, toTokenSet } from './token-set';
 import type { ProviderAgent } from './transport';
 
@@ -122,29 +122,22 @@ export class TokenClient {
     const encoded = this.bodyEncoding === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString();
     const secrets = [this.#clientSecret, basicCredential, body.code, body.refresh_token, body.code_verifier, body.assertion];
 
-    const response = await sendProviderRequest({
-      url: this.tokenURL,
-      method: 'POST',
-      headers,
-      body: encoded,
-      timeout: this.timeout,
-      secrets,
-      label: 'Token request',
-      provider: this.#provider,
-      agent: this.agent,
+    const read = { parseError: this.#parseError, secrets, label: 'Token request', provider: this.#provider };
+    const request = { url: this.tokenURL, method: 'POST' as const, headers, body: encoded, timeout: this.timeout, agent: this.agent, kind: 'token', grantType: body.grant_type, ...read };
+    return requestProvider(request, (response) => {
+      const receivedAt = Date.now();
+      const json = readJsonObject(response, read);
+      if (typeof json.access_token !== 'string' || json.access_token === '') {
+        throw new OAuthRequestError({
+          code: ErrorCode.NO_ACCESS_TOKEN,
+          status: response.status,
+          provider: this.#provider,
+          // A 2xx token answer may hold tokens under names we do not know: name its keys, never its values.
+          message: `Token request failed: HTTP ${response.status} without access_token (keys: ${Object.keys(json).slice(0, 12).join(', ') || 'none'})`,
+        });
+      }
+      return toTokenSet(json, receivedAt);
     });
-    const receivedAt = Date.now();
-    const json = readJsonObject(response, { parseError: this.#parseError, secrets, label: 'Token request', provider: this.#provider });
-    if (typeof json.access_token !== 'string' || json.access_token === '') {
-      throw new OAuthRequestError({
-        code: ErrorCode.NO_ACCESS_TOKEN,
-        status: response.status,
-        provider: this.#provider,
-        // A 2xx token answer may hold tokens under names we do not know: name its keys, never its values.
-        message: `Token request failed: HTTP ${response.status} without access_token (keys: ${Object.keys(json).slice(0, 12).join(', ') || 'none'})`,
-      });
-    }
-    return toTokenSet(json, receivedAt);
   }
 }
 

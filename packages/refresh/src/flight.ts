@@ -2,6 +2,7 @@ import { DEFAULT_TIMEOUT_MS, expiresWithin } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { checkRefreshAnswer } from './answer';
 import { asError, isInvalidGrant, isTransient, sleep } from './classify';
+import { publishLock, type RefreshFlightEvent } from './diagnostics';
 import { ReauthenticationRequiredError, RefreshLockTimeoutError, type ReauthenticationReason } from './errors';
 import { leaveFailureNote, readFailureNote } from './failure-note';
 import { LockHold } from './hold';
@@ -68,6 +69,8 @@ export class Flight {
   /** A save (a login) started after this flight's last read: if it reaches the store, its tokens stay. */
   saving?: Promise<boolean>;
   promise?: Promise<TokenSet>;
+  /** The `passport-martech:refresh` trace's context, when anyone listens: filled in as the flight goes. */
+  event?: RefreshFlightEvent;
   #hold?: LockHold;
   /** The hold went to the background save of an unsaved set: the flight must not release it. */
   #holdKept = false;
@@ -138,11 +141,14 @@ export class Flight {
       try {
         token = await lock.acquire(lockName);
       } catch (error) {
+        publishLock(provider, 'refused', error);
         // Redis refuses the lock (a failover, OOM): no refresh can start, since its result could not be
         // saved either. A token that has not expired yet beats an error; the next caller tries again.
         if (!options.force && !expiresWithin(current, 0)) return current;
         throw error;
       }
+      publishLock(provider, token === null ? 'busy' : 'acquired');
+      if (this.event) this.event.lockWaitMs = Date.now() - started;
       if (token !== null) {
         const hold = new LockHold(lock, lockName, token);
         this.#hold = hold;
@@ -194,8 +200,12 @@ export class Flight {
           throw new LockLost();
         }
       }
-      if (this.#hold && !(await this.#hold.confirm(this.#context.saveHoldMs))) throw new LockLost();
+      if (this.#hold && !(await this.#hold.confirm(this.#context.saveHoldMs))) {
+        publishLock(provider, 'lost');
+        throw new LockLost();
+      }
       let fresh: TokenSet;
+      if (this.event) this.event.attempts++;
       try {
         fresh = await this.#context.refresher.refresh(provider, refreshToken);
       } catch (error) {
@@ -209,6 +219,7 @@ export class Flight {
         throw error;
       }
       const rotated = fresh.refreshToken !== undefined && fresh.refreshToken !== refreshToken;
+      if (this.event) this.event.rotated = rotated;
       // No refresh token in the answer: the old one stays valid (RFC 6749 6), keep it.
       const checked = checkRefreshAnswer(fresh.refreshToken ? fresh : { ...fresh, refreshToken }, provider);
       if (checked.problem) emit('onError', { provider, userKey, error: new Error(checked.problem), reason: 'invalid_answer' });

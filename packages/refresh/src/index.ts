@@ -46,6 +46,8 @@ export type { RedisClient } from './redis';
 export { ensureAccessToken } from './express';
 export type { EnsureAccessTokenOptions } from './express';
 export { RefreshScheduler } from './scheduler';
+export { REFRESH_CHANNELS } from './diagnostics';
+export type { LockEvent, RefreshFlightEvent, SchedulerPassEvent } from './diagnostics';
 export type { RefreshSchedulerOptions, SchedulerPassResult } from './scheduler';
 export { marketoTokenRejected, unauthorizedStatus } from './rejection';
 export { storeKey, parseStoreKey } from './keys';

@@ -1,6 +1,8 @@
 import { expiresWithin, isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
+import { traced } from '@passport-martech/oauth2';
 import { asError } from './classify';
+import { refreshErrorCode, refreshFlights, type RefreshFlightEvent } from './diagnostics';
 import { ReauthenticationRequiredError } from './errors';
 import { Flight, reauth, type FlightContext, type FlightOptions } from './flight';
 import { parseStoreKey, storeKey } from './keys';
@@ -179,7 +181,7 @@ export class TokenManager {
     // An expiry refresh of these tokens is already running here: its result is what a store read would
     // lead to, so join it without one.
     const running = this.#flights.get(key);
-    if (running?.trigger === 'expiry' && running.promise) return running.promise;
+    if (running?.trigger === 'expiry' && running.promise) return joined(running);
     // A set refreshed here that the store has not taken yet is newer than the store's.
     const unsaved = this.#unsaved.get(key);
     const current = unsaved?.tokens ?? (await this.#readShared(key));
@@ -279,10 +281,24 @@ export class TokenManager {
   #shared(userKey: string, provider: string, options: FlightOptions): Promise<TokenSet> {
     const key = storeKey(userKey, provider);
     const existing = this.#flights.get(key);
-    if (existing?.promise) return existing.promise;
+    if (existing?.promise) return joined(existing);
     const flight = new Flight(this.#context, userKey, provider, key, options.trigger);
-    const promise = flight
-      .run(options)
+    const promise = traced(
+      refreshFlights,
+      (): RefreshFlightEvent => ({ provider, trigger: options.trigger, joined: 0, lockWaitMs: 0, attempts: 0 }),
+      async (event) => {
+        flight.event = event;
+        try {
+          const tokens = await flight.run(options);
+          if (event) event.outcome = event.rotated === undefined ? 'reused' : 'refreshed';
+          return tokens;
+        } catch (error) {
+          if (event) event.outcome = 'failed';
+          throw error;
+        }
+      },
+      refreshErrorCode,
+    )
       .catch((error: Error) => {
         // A scheduled pass finding the tokens gone is routine (the scheduler drops the member).
         if (!(error instanceof ReauthenticationRequiredError && error.reason === 'no_tokens' && options.trigger === 'scheduled')) {
@@ -316,6 +332,12 @@ export class TokenManager {
       // a logging hook must not break a refresh
     }
   }
+}
+
+/** A caller shares a running flight (counted in its trace). */
+function joined(flight: Flight): Promise<TokenSet> {
+  if (flight.event) flight.event.joined++;
+  return flight.promise as Promise<TokenSet>;
 }
 
 function withBearer(init: RequestInit, accessToken: string): RequestInit {

@@ -1,3 +1,5 @@
+import { traced } from '@passport-martech/oauth2';
+import { refreshErrorCode, schedulerPasses, type SchedulerPassEvent } from './diagnostics';
 import { ReauthenticationRequiredError } from './errors';
 import { parseStoreKey } from './keys';
 import type { TokenManager } from './manager';
@@ -131,7 +133,16 @@ export class RefreshScheduler {
    * hanging member never holds up the others.
    */
   tick(): Promise<SchedulerPassResult> {
-    const pass = this.#pass();
+    const pass = traced(
+      schedulerPasses,
+      (): SchedulerPassEvent => ({}),
+      async (event) => {
+        const result = await this.#pass();
+        if (event) Object.assign(event, result);
+        return result;
+      },
+      refreshErrorCode,
+    );
     // Only for stop() to wait on: the caller handles the pass's own rejection.
     const running = pass.then(ignore, ignore).finally(() => {
       if (this.#running === running) this.#running = undefined;
