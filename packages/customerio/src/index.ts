@@ -3,10 +3,10 @@ import { CustomerIoStrategy } from './strategy';
 export {
   CustomerIoStrategy,
   CustomerIoStrategy as Strategy,
-  API_HOSTS,
+  API_BASE_URLS,
   GUIDE_AUTHORIZATION_URL,
-  GUIDE_SCOPE,
-  GUIDE_TOKEN_PATH,
+  GUIDE_DEFAULT_SCOPE,
+  GUIDE_TOKEN_URLS,
   MCP_AUTHORIZATION_URL,
   MCP_ISSUER,
   MCP_RESOURCE,
@@ -14,7 +14,6 @@ export {
   MCP_TOKEN_URL,
 } from './strategy';
 export type { CustomerIoRegion, CustomerIoStrategyOptions, CustomerIoStrategyOptions as StrategyOptions } from './strategy';
-export { parseCustomerIoTokenProfile } from './profile';
 export type { CustomerIoProfile, CustomerIoProfile as Profile } from './profile';
 export { parseCustomerIoError } from './errors';
 export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';

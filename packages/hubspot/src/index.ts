@@ -3,8 +3,10 @@ import { HubSpotStrategy } from './strategy';
 export {
   HubSpotStrategy,
   HubSpotStrategy as Strategy,
-  API_HOST,
-  AUTHORIZE_HOSTS,
+  API_BASE_URL,
+  AUTHORIZATION_URLS,
+  DEFAULT_API_VERSION,
+  DEFAULT_SCOPE,
   IDENTITY_PATHS,
   TOKEN_PATHS,
 } from './strategy';

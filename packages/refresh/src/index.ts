@@ -47,7 +47,7 @@ export { ensureAccessToken } from './express';
 export type { EnsureAccessTokenOptions } from './express';
 export { RefreshScheduler } from './scheduler';
 export type { RefreshSchedulerOptions, SchedulerPassResult } from './scheduler';
-export { marketoTokenRejected, unauthorizedStatus } from './rejection';
+export { unauthorizedStatus } from './rejection';
 export { storeKey, parseStoreKey } from './keys';
 export type { TokenSet } from '@passport-martech/oauth2';
 
