@@ -21,7 +21,8 @@ export type {
   WithRequest,
   WithoutRequest,
 } from './verify';
-export { STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
+export { SessionStateStore, STATE_TTL_MS, MAX_PENDING_LOGINS } from './state-store';
+export type { SessionStateStoreOptions } from './state-store';
 export { MemoryStateClaims, stateClaimKey } from './state-claims';
 export type { StateClaimStore } from './state-claims';
 export { CookieStateStore } from './cookie-state-store';

@@ -12,8 +12,6 @@ export type { TokenClientOAuth2 } from './oauth2-adapter';
 export { toTokenSet } from './token-set';
 export { parseRfc6749Error, safeCause } from './errors';
 export type { ErrorBodyParser, ProviderErrorFields } from './errors';
-export { SessionStateStore } from './state-store';
-export type { SessionStateStoreOptions } from './state-store';
 export { cleanIdentity, emailList, idString, isEmail, profileFromTokenResponse, profileFromUserInfo } from './profile';
 export type { TokenIdentityHook } from './profile';
 export { checkEndpointURL, checkOneOf, checkURL, isLoopbackHost, joinURL, normalizeScope, optionError, optionalString, requireString } from './options';

@@ -129,8 +129,9 @@ export class TokenRefresher {
     if (strategy == null) throw new Error('Cannot register: strategy is null');
     if (!name) throw new Error('Cannot register: name must be specified, or strategy must include name');
 
-    const rule = strategy.isTokenRejected;
-    const rejected: TokenRejectedCheck | undefined = typeof rule === 'function' ? (response) => rule.call(strategy, response) : undefined;
+    // Looked up on each call: the strategy's method as it is then (an app may wrap it after use()).
+    const rejected: TokenRejectedCheck | undefined =
+      typeof strategy.isTokenRejected === 'function' ? (response) => (strategy as Required<Pick<StrategyInternals, 'isTokenRejected'>>).isTokenRejected(response) : undefined;
     const client = options.setRefreshOAuth2 ? undefined : ownRefreshClient(strategy);
     if (client) {
       this.#registrations.set(name, { kind: 'client', name, client, rejected });
