@@ -1,13 +1,5 @@
 import { ProviderDefinition, ProviderStrategy, RegistrableStrategyOptions } from './strategy';
-import type {
-  AnyVerifyFunction,
-  VerifyFunction,
-  VerifyFunctionWithParams,
-  VerifyFunctionWithRequest,
-  VerifyFunctionWithRequestAndParams,
-  WithRequest,
-  WithoutRequest,
-} from './verify';
+import type { AnyVerifyFunction, VerifyFunction, VerifyFunctionWithParams, VerifyFunctionWithRequest, VerifyFunctionWithRequestAndParams, WithRequest, WithoutRequest } from './verify';
 
 /**
  * The constructor every provider strategy has: `new XStrategy(options, verify)`, the verify callback's
