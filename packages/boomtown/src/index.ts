@@ -4,7 +4,7 @@ export { BoomTownStrategy, BoomTownStrategy as Strategy, API_BASE_URL, AUTHORIZA
 export type { BoomTownStrategyOptions, BoomTownStrategyOptions as StrategyOptions } from './strategy';
 export type { BoomTownProfile, BoomTownProfile as Profile } from './profile';
 export { parseBoomTownError } from './errors';
-export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2/provider-kit';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 
 export default BoomTownStrategy;

@@ -16,7 +16,7 @@ export {
 export type { CustomerIoRegion, CustomerIoStrategyOptions, CustomerIoStrategyOptions as StrategyOptions } from './strategy';
 export type { CustomerIoProfile, CustomerIoProfile as Profile } from './profile';
 export { parseCustomerIoError } from './errors';
-export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2/provider-kit';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 
 export default CustomerIoStrategy;

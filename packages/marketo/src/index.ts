@@ -6,7 +6,7 @@ export { MarketoClientCredentials } from './client-credentials';
 export type { MarketoClientCredentialsOptions } from './client-credentials';
 export type { MarketoProfile, MarketoProfile as Profile } from './profile';
 export { marketoTokenRejected, parseMarketoError, TOKEN_EXPIRED, TOKEN_INVALID, RATE_LIMITED, TOO_MANY_CONCURRENT, DAILY_QUOTA_REACHED, DAILY_QUOTA_ERROR_CODE } from './errors';
-export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2/provider-kit';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 
 export default MarketoStrategy;

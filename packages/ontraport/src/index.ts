@@ -15,7 +15,7 @@ export {
 export type { OntraportStrategyOptions, OntraportStrategyOptions as StrategyOptions } from './strategy';
 export type { OntraportProfile, OntraportProfile as Profile } from './profile';
 export { parseOntraportError } from './errors';
-export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2/provider-kit';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 
 export default OntraportStrategy;
