@@ -32,3 +32,7 @@ describe('BoomTown', () => {
     expect(() => new BoomTownStrategy({ ...base, apiBaseURL: 'ftp://x' }, () => undefined)).toThrow(/option "apiBaseURL"/);
   });
 });
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new BoomTownStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/boomtown: options object is required'));
+});

@@ -87,3 +87,7 @@ describe('Customer.io MCP: the real authorization redirect', () => {
     expect(location.searchParams.get('code_challenge_method')).toBe('S256');
   });
 });
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new CustomerIoStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/customerio: options object is required'));
+});

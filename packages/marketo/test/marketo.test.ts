@@ -339,3 +339,7 @@ describe("Marketo's token-rejected rule (601/602 in an HTTP 200), supplied with 
     await expect(strategy.isTokenRejected(json({ success: true, result: [] }))).resolves.toBe(false);
   });
 });
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new MarketoStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/marketo: options object is required'));
+});

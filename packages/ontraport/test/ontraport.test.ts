@@ -58,3 +58,7 @@ describe('Ontraport', () => {
     expect(() => new OntraportStrategy({ clientID: 'x', callbackURL: '/cb' }, verify)).toThrow(/option "clientSecret"/);
   });
 });
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new OntraportStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/ontraport: options object is required'));
+});
