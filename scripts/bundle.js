@@ -11,6 +11,9 @@
  *   traces (node --enable-source-maps) and debuggers point at the real lines.
  * - Dependencies stay outside (passport-oauth2, oauth, @passport-martech/oauth2 for a strategy): one copy
  *   of each class in a process, so `instanceof` keeps working across packages.
+ * - @passport-martech/oauth2 has two entries: dist/provider-kit.js (`/provider-kit`, for strategy authors)
+ *   holds every module; dist/index.js (the main entry, for apps) is a short file that takes its names from
+ *   ./provider-kit.js, so a process that loads both still has one copy of each class (`instanceof`).
  * - tsc's per-module .js files are removed (nothing loads them any more), and so is the package's
  *   tsconfig.tsbuildinfo: a later bare `tsc -b` then emits the whole package again, every module beside
  *   its own index.js, so a changed source can never run beside a stale bundle.
@@ -22,12 +25,29 @@ const esbuild = require('esbuild');
 const ROOT = join(__dirname, '..');
 const PACKAGES = ['oauth2', 'hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'];
 
+/** Extra entries per package (besides index): oauth2's provider kit, whose bundle holds every module. */
+const ENTRIES = { oauth2: ['provider-kit'] };
+
 async function bundle(name) {
   const dir = join(ROOT, 'packages', name);
   const dist = join(dir, 'dist');
+  const extra = ENTRIES[name] ?? [];
+  for (const entry of extra) await build(dir, entry, []);
+  // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
+  await build(dir, 'index', extra.length > 0 ? [fromBundle(`./${extra[0]}.js`)] : []);
+  const kept = new Set(['index', ...extra].flatMap((entry) => [`${entry}.js`, `${entry}.js.map`]));
+  for (const file of readdirSync(dist)) {
+    if (/\.js(\.map)?$/.test(file) && !kept.has(file)) rmSync(join(dist, file));
+  }
+  const buildInfo = join(dir, 'tsconfig.tsbuildinfo');
+  if (existsSync(buildInfo)) rmSync(buildInfo);
+}
+
+async function build(dir, entry, plugins) {
+  const outfile = join(dir, 'dist', `${entry}.js`);
   await esbuild.build({
-    entryPoints: [join(dir, 'src', 'index.ts')],
-    outfile: join(dist, 'index.js'),
+    entryPoints: [join(dir, 'src', `${entry}.ts`)],
+    outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -38,13 +58,19 @@ async function bundle(name) {
     sourcesContent: false,
     legalComments: 'none',
     logLevel: 'warning',
+    plugins,
   });
-  exportInPlace(join(dist, 'index.js'));
-  for (const file of readdirSync(dist)) {
-    if (/\.js(\.map)?$/.test(file) && file !== 'index.js' && file !== 'index.js.map') rmSync(join(dist, file));
-  }
-  const buildInfo = join(dir, 'tsconfig.tsbuildinfo');
-  if (existsSync(buildInfo)) rmSync(buildInfo);
+  exportInPlace(outfile);
+}
+
+/** Every relative import of the entry resolves to `bundle`, loaded at run time (not bundled again). */
+function fromBundle(bundle) {
+  return {
+    name: 'from-bundle',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, () => ({ path: bundle, external: true }));
+    },
+  };
 }
 
 /**

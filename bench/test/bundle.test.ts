@@ -11,8 +11,9 @@ const root = resolve(__dirname, '..', '..');
 
 test.each(PACKAGES)('%s: dist holds one bundle and its map, the map names published sources', (name) => {
   const dist = join(root, 'packages', name, 'dist');
-  expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f))).toEqual(['index.js', 'index.js.map']);
-  const map = JSON.parse(readFileSync(join(dist, 'index.js.map'), 'utf8')) as { sources: string[] };
+  const bundle = name === 'oauth2' ? 'provider-kit' : 'index'; // oauth2's main entry takes its names from the kit's bundle
+  expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f))).toEqual([...new Set(['index', bundle])].flatMap((f) => [`${f}.js`, `${f}.js.map`]));
+  const map = JSON.parse(readFileSync(join(dist, `${bundle}.js.map`), 'utf8')) as { sources: string[] };
   expect(map.sources.length).toBeGreaterThan(1);
   for (const source of map.sources) {
     expect(source).toMatch(/^\.\.\/src\/[\w-]+\.ts$/);

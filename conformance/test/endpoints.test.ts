@@ -17,7 +17,7 @@ const COMMON = ['authorizationURL', 'tokenURL', 'userProfileURL'];
 type Build = (options: Record<string, unknown>) => unknown;
 
 const cases: { label: string; build: Build; options: string[]; extra?: Record<string, unknown> }[] = [
-  { label: 'hubspot', build: (o) => new HubSpotStrategy({ ...base, ...o } as never, verify), options: [...COMMON, 'apiHost'] },
+  { label: 'hubspot', build: (o) => new HubSpotStrategy({ ...base, ...o } as never, verify), options: [...COMMON, 'apiBaseURL'] },
   {
     label: 'marketo',
     build: (o) => new MarketoStrategy({ ...base, instanceURL: 'https://app-ab12.marketo.com', ...o } as never, verify),

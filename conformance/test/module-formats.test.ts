@@ -58,3 +58,11 @@ describe('@passport-martech/refresh', () => {
     expect(out).toBe('true true function');
   });
 });
+
+describe('@passport-martech/oauth2 and its /provider-kit entry', () => {
+  it('ESM and CommonJS: both entries load; the kit carries every main export, the same objects (one copy of each class)', () => {
+    const check = `const main = Object.keys(m).filter((n) => n !== 'default'); console.log([typeof k.providerStrategy, typeof m.providerStrategy, main.length > 10, main.every((n) => k[n] === m[n]), new k.OAuthTokenError({ code: 'x', provider: 'p' }) instanceof m.OAuthTokenError].join(' '));`;
+    expect(run(`const m = require('@passport-martech/oauth2'); const k = require('@passport-martech/oauth2/provider-kit'); ${check}`, 'commonjs')).toBe('function undefined true true true');
+    expect(run(`import * as m from '@passport-martech/oauth2'; import * as k from '@passport-martech/oauth2/provider-kit'; ${check}`, 'module')).toBe('function undefined true true true');
+  });
+});

@@ -5,10 +5,10 @@
 import { Strategy as BoomTownStrategy } from '@passport-martech/boomtown';
 import { Strategy as CustomerIoStrategy } from '@passport-martech/customerio';
 import { Strategy as HubSpotStrategy } from '@passport-martech/hubspot';
-import { Strategy as MarketoStrategy } from '@passport-martech/marketo';
+import { Strategy as MarketoStrategy, marketoTokenRejected } from '@passport-martech/marketo';
 import type { Profile, ProviderStrategy, StateClaimStore, VerifyFunctionWithRequestAndParams } from '@passport-martech/oauth2';
 import { Strategy as OntraportStrategy } from '@passport-martech/ontraport';
-import { marketoTokenRejected, type TokenRejectedCheck } from '@passport-martech/refresh';
+import type { TokenRejectedCheck } from '@passport-martech/refresh';
 import type { ProviderId, ProviderSettings } from './config';
 
 export type Verify = VerifyFunctionWithRequestAndParams<Profile>;
@@ -58,7 +58,7 @@ export function createStrategy(id: ProviderId, settings: ProviderSettings, baseU
           ...common,
           region: settings.region as 'na1' | 'eu1' | undefined,
           apiVersion: settings.apiVersion,
-          apiHost: settings.apiBaseURL,
+          apiBaseURL: settings.apiBaseURL,
           ...(settings.accountId ? { accountId: settings.accountId } : {}),
         },
         verify,

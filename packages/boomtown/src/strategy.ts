@@ -1,15 +1,4 @@
-import {
-  AnyVerifyFunction,
-  ProviderStrategy,
-  ProviderStrategyOptions,
-  VerifyFunction,
-  VerifyFunctionWithParams,
-  VerifyFunctionWithRequest,
-  VerifyFunctionWithRequestAndParams,
-  WithRequest,
-  WithoutRequest,
-  checkEndpointURL,
-} from '@passport-martech/oauth2';
+import { ProviderDefinition, ProviderStrategyOptions, providerStrategy } from '@passport-martech/oauth2/provider-kit';
 import { parseBoomTownError } from './errors';
 import { BoomTownProfile } from './profile';
 
@@ -30,38 +19,28 @@ export interface BoomTownStrategyOptions extends ProviderStrategyOptions {
   apiBaseURL?: string;
 }
 
+function definition(_options: BoomTownStrategyOptions): ProviderDefinition {
+  return {
+    name: 'boomtown',
+    packageName: PACKAGE,
+    authorizationURL: AUTHORIZATION_URL,
+    tokenURL: TOKEN_URL,
+    apiBaseURL: API_BASE_URL,
+    bodyEncoding: 'json', // GUIDE
+    clientAuthentication: 'client_secret_post', // GUIDE
+    scopeSeparator: ' ',
+    defaultScope: [DEFAULT_SCOPE],
+    pkce: false, // UNK; `pkce: true` turns it on
+    parseError: parseBoomTownError,
+  };
+}
+
 /**
  * Passport strategy for BoomTown. The profile comes from identity fields of the token response
  * (`user_id`, `account_id`, `email`, ...) or from `userProfileURL` when you set one.
  */
-export class BoomTownStrategy extends ProviderStrategy<BoomTownStrategyOptions> {
-  readonly apiBaseURL: string;
-
-  constructor(options: BoomTownStrategyOptions & WithoutRequest, verify: VerifyFunction<BoomTownProfile>);
-  constructor(options: BoomTownStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<BoomTownProfile>);
-  constructor(options: BoomTownStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<BoomTownProfile>);
-  constructor(options: BoomTownStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<BoomTownProfile>);
-  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
-  constructor(options: BoomTownStrategyOptions, verify: AnyVerifyFunction<BoomTownProfile>);
-  constructor(options: BoomTownStrategyOptions, verify: AnyVerifyFunction<BoomTownProfile>) {
-    super(
-      {
-        name: 'boomtown',
-        packageName: PACKAGE,
-        authorizationURL: AUTHORIZATION_URL,
-        tokenURL: TOKEN_URL,
-        bodyEncoding: 'json', // GUIDE
-        clientAuthentication: 'client_secret_post', // GUIDE
-        scopeSeparator: ' ',
-        defaultScope: [DEFAULT_SCOPE],
-        pkce: false, // UNK; `pkce: true` turns it on
-        parseError: parseBoomTownError,
-      },
-      options,
-      verify,
-    );
-    this.apiBaseURL = checkEndpointURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL, options);
-  }
+export class BoomTownStrategy extends providerStrategy<BoomTownStrategyOptions, BoomTownProfile>(PACKAGE, definition) {
+  declare readonly apiBaseURL: string;
 }
 
 export { BoomTownStrategy as Strategy };

@@ -1,13 +1,16 @@
 import OAuth2Strategy from 'passport-oauth2';
-import { BoomTownStrategy, parseBoomTownError, parseBoomTownTokenProfile } from '../src';
+import { BoomTownStrategy, parseBoomTownError, type Profile } from '../src';
 import tokenResponse from './fixtures/token-response.json';
 
 const base = { clientID: 'bt-client', clientSecret: 'bt-secret-value', callbackURL: 'https://app.example/cb' };
 
+// The profile a login builds from its token response (the strategy's protected hook).
+const tokenProfile = (raw: Record<string, unknown>) => (new BoomTownStrategy(base, () => undefined) as unknown as { profileFromTokenSet(set: object): Profile | undefined }).profileFromTokenSet({ raw });
+
 describe('BoomTown', () => {
   it('profile from the token response', () => {
-    expect(parseBoomTownTokenProfile(tokenResponse)).toMatchObject({ provider: 'boomtown', id: 'agent-3141', emails: [{ value: 'agent@example.com' }] });
-    expect(parseBoomTownTokenProfile({ ...tokenResponse, user_id: undefined, email: undefined })).toBeUndefined();
+    expect(tokenProfile(tokenResponse)).toMatchObject({ provider: 'boomtown', id: 'agent-3141', emails: [{ value: 'agent@example.com' }] });
+    expect(tokenProfile({ ...tokenResponse, user_id: undefined, email: undefined })).toBeUndefined();
   });
 
   it('errors are RFC 6749', () => {
@@ -28,4 +31,8 @@ describe('BoomTown', () => {
     expect(strategy.apiBaseURL).toBe('https://api.boomtownroi.com/v1');
     expect(() => new BoomTownStrategy({ ...base, apiBaseURL: 'ftp://x' }, () => undefined)).toThrow(/option "apiBaseURL"/);
   });
+});
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new BoomTownStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/boomtown: options object is required'));
 });

@@ -1,4 +1,4 @@
-import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/oauth2';
+import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/oauth2/provider-kit';
 
 const RFC6749_PREFIX = /^(invalid_request|invalid_client|invalid_grant|unauthorized_client|unsupported_grant_type|invalid_scope|access_denied|server_error|temporarily_unavailable|invalid_token)\s*:\s*(.*)$/s;
 

@@ -3,10 +3,10 @@ import { CustomerIoStrategy } from './strategy';
 export {
   CustomerIoStrategy,
   CustomerIoStrategy as Strategy,
-  API_HOSTS,
+  API_BASE_URLS,
   GUIDE_AUTHORIZATION_URL,
-  GUIDE_SCOPE,
-  GUIDE_TOKEN_PATH,
+  GUIDE_DEFAULT_SCOPE,
+  GUIDE_TOKEN_URLS,
   MCP_AUTHORIZATION_URL,
   MCP_ISSUER,
   MCP_RESOURCE,
@@ -14,10 +14,9 @@ export {
   MCP_TOKEN_URL,
 } from './strategy';
 export type { CustomerIoRegion, CustomerIoStrategyOptions, CustomerIoStrategyOptions as StrategyOptions } from './strategy';
-export { parseCustomerIoTokenProfile } from './profile';
 export type { CustomerIoProfile, CustomerIoProfile as Profile } from './profile';
 export { parseCustomerIoError } from './errors';
-export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2/provider-kit';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 
 export default CustomerIoStrategy;

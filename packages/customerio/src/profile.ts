@@ -1,10 +1,6 @@
-import { Profile, profileFromTokenResponse } from '@passport-martech/oauth2';
+import type { Profile } from '@passport-martech/oauth2';
 
 /** The profile of a Customer.io login, from the token response's identity fields (UNK: no identity endpoint). */
 export interface CustomerIoProfile extends Profile {
   provider: 'customerio';
-}
-
-export function parseCustomerIoTokenProfile(tokenResponse: Record<string, unknown>): CustomerIoProfile | undefined {
-  return profileFromTokenResponse('customerio', tokenResponse) as CustomerIoProfile | undefined;
 }

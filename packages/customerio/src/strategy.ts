@@ -1,20 +1,12 @@
 import {
-  AnyVerifyFunction,
-  ProviderDefinition,
-  ProviderStrategy,
-  RegistrableStrategyOptions,
   McpOptions,
-  VerifyFunction,
-  VerifyFunctionWithParams,
-  VerifyFunctionWithRequest,
-  VerifyFunctionWithRequestAndParams,
-  WithRequest,
-  WithoutRequest,
+  ProviderDefinition,
+  RegistrableStrategyOptions,
   checkOneOf,
-  checkEndpointURL,
   mcpDialect,
+  providerStrategy,
   usesMcp,
-} from '@passport-martech/oauth2';
+} from '@passport-martech/oauth2/provider-kit';
 import { parseCustomerIoError } from './errors';
 import { CustomerIoProfile } from './profile';
 
@@ -23,13 +15,17 @@ const PACKAGE = '@passport-martech/customerio';
 /** DOC: the dashboard host serves both regions; GUIDE: the guides put the consent page on it. */
 export const GUIDE_AUTHORIZATION_URL = 'https://fly.customer.io/oauth/authorize';
 
-/** DOC: the App API hosts per region. GUIDE: the guides put the token endpoint at `/v1/oauth/token` on them. */
-export const API_HOSTS = {
-  us: 'https://api.customer.io',
-  eu: 'https://api-eu.customer.io',
+/** DOC: the App API bases per region. */
+export const API_BASE_URLS = {
+  us: 'https://api.customer.io/v1',
+  eu: 'https://api-eu.customer.io/v1',
 } as const;
-export const GUIDE_TOKEN_PATH = '/v1/oauth/token';
-export const GUIDE_SCOPE = 'full_access'; // GUIDE
+/** GUIDE: the guides put the token endpoint at `/v1/oauth/token` on the App API hosts (DOC hosts). */
+export const GUIDE_TOKEN_URLS = {
+  us: 'https://api.customer.io/v1/oauth/token',
+  eu: 'https://api-eu.customer.io/v1/oauth/token',
+} as const;
+export const GUIDE_DEFAULT_SCOPE = 'full_access'; // GUIDE
 
 /** CODE: the OAuth server in front of Customer.io's MCP server. */
 export const MCP_AUTHORIZATION_URL = 'https://mcp.customer.io/oauth2/authorize';
@@ -53,7 +49,7 @@ export const MCP_RESOURCE = 'https://mcp.customer.io/mcp';
  */
 export const MCP_SCOPES = ['configure', 'read', 'read:sensitive', 'write', 'write:live'] as const;
 
-export type CustomerIoRegion = keyof typeof API_HOSTS;
+export type CustomerIoRegion = keyof typeof API_BASE_URLS;
 
 /**
  * `clientID` is required, except with `authServer: 'mcp'`, where leaving it out registers a client
@@ -76,9 +72,9 @@ export interface CustomerIoStrategyOptions
   apiBaseURL?: string;
 }
 
-function customerIoDefinition(options: CustomerIoStrategyOptions): ProviderDefinition {
-  const region = checkOneOf(PACKAGE, 'region', options.region ?? 'us', Object.keys(API_HOSTS) as CustomerIoRegion[]);
-  const common = { name: 'customerio', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseCustomerIoError };
+function definition(options: CustomerIoStrategyOptions): ProviderDefinition {
+  const region = regionOf(options);
+  const common = { name: 'customerio', packageName: PACKAGE, scopeSeparator: ' ', apiBaseURL: API_BASE_URLS[region], parseError: parseCustomerIoError };
   if (usesMcp(PACKAGE, options)) {
     const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, issuer: MCP_ISSUER };
     return { ...common, ...mcpDialect(PACKAGE, server, options) };
@@ -86,12 +82,16 @@ function customerIoDefinition(options: CustomerIoStrategyOptions): ProviderDefin
   return {
     ...common,
     authorizationURL: GUIDE_AUTHORIZATION_URL,
-    tokenURL: `${API_HOSTS[region]}${GUIDE_TOKEN_PATH}`,
+    tokenURL: GUIDE_TOKEN_URLS[region],
     bodyEncoding: 'json', // GUIDE
     clientAuthentication: 'client_secret_post', // GUIDE
-    defaultScope: [GUIDE_SCOPE],
+    defaultScope: [GUIDE_DEFAULT_SCOPE],
     pkce: false, // UNK for the guide's server; `pkce: true` turns it on
   };
+}
+
+function regionOf(options: CustomerIoStrategyOptions): CustomerIoRegion {
+  return checkOneOf(PACKAGE, 'region', options.region ?? 'us', Object.keys(API_BASE_URLS) as CustomerIoRegion[]);
 }
 
 /**
@@ -99,21 +99,9 @@ function customerIoDefinition(options: CustomerIoStrategyOptions): ProviderDefin
  * (`user_id`, `account_id`, `email`; Customer.io documents no identity endpoint, UNK), or from
  * `userProfileURL` when you set one.
  */
-export class CustomerIoStrategy extends ProviderStrategy<CustomerIoStrategyOptions> {
-  readonly region: CustomerIoRegion;
-  readonly apiBaseURL: string;
-
-  constructor(options: CustomerIoStrategyOptions & WithoutRequest, verify: VerifyFunction<CustomerIoProfile>);
-  constructor(options: CustomerIoStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<CustomerIoProfile>);
-  constructor(options: CustomerIoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<CustomerIoProfile>);
-  constructor(options: CustomerIoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<CustomerIoProfile>);
-  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
-  constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>);
-  constructor(options: CustomerIoStrategyOptions, verify: AnyVerifyFunction<CustomerIoProfile>) {
-    super(customerIoDefinition(options ?? {}), options, verify);
-    this.region = (options.region ?? 'us') as CustomerIoRegion; // checked by customerIoDefinition
-    this.apiBaseURL = checkEndpointURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? `${API_HOSTS[this.region]}/v1`, options);
-  }
+export class CustomerIoStrategy extends providerStrategy<CustomerIoStrategyOptions, CustomerIoProfile>(PACKAGE, definition) {
+  readonly region: CustomerIoRegion = regionOf(this.options);
+  declare readonly apiBaseURL: string;
 }
 
 export { CustomerIoStrategy as Strategy };

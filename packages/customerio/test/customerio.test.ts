@@ -1,20 +1,23 @@
 import OAuth2Strategy from 'passport-oauth2';
-import { CustomerIoStrategy, parseCustomerIoError, parseCustomerIoTokenProfile } from '../src';
+import { CustomerIoStrategy, parseCustomerIoError, type Profile } from '../src';
 import tokenResponse from './fixtures/token-response.json';
 import errors from './fixtures/errors.json';
 
 const base = { clientID: 'cio-client', clientSecret: 'cio-secret-value', callbackURL: 'https://app.example/cb' };
 const verify = () => undefined;
 
+// The profile a login builds from its token response (the strategy's protected hook).
+const tokenProfile = (raw: Record<string, unknown>) => (new CustomerIoStrategy(base, () => undefined) as unknown as { profileFromTokenSet(set: object): Profile | undefined }).profileFromTokenSet({ raw });
+
 describe('Customer.io', () => {
   it('profile from the token response', () => {
-    expect(parseCustomerIoTokenProfile(tokenResponse)).toMatchObject({
+    expect(tokenProfile(tokenResponse)).toMatchObject({
       provider: 'customerio',
       id: 'u_8f2c',
       displayName: 'marketer@example.com',
       emails: [{ value: 'marketer@example.com' }],
     });
-    expect(parseCustomerIoTokenProfile({ access_token: 'x', scope: 'full_access' })).toBeUndefined();
+    expect(tokenProfile({ access_token: 'x', scope: 'full_access' })).toBeUndefined();
   });
 
   it('errors: meta.errors with an RFC 6749 prefix, meta.error, RFC bodies', () => {
@@ -83,4 +86,8 @@ describe('Customer.io MCP: the real authorization redirect', () => {
     expect(location.searchParams.get('scope')).toBe('read write');
     expect(location.searchParams.get('code_challenge_method')).toBe('S256');
   });
+});
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new CustomerIoStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/customerio: options object is required'));
 });

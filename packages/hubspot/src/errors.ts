@@ -1,4 +1,4 @@
-import { ErrorBodyParser, ProviderErrorFields, isRecord, parseRfc6749Error } from '@passport-martech/oauth2';
+import { ErrorBodyParser, ProviderErrorFields, isRecord, parseRfc6749Error } from '@passport-martech/oauth2/provider-kit';
 
 /**
  * Legacy `status` values and the RFC 6749 code each amounts to. UNK: these names appear only in

@@ -3,8 +3,10 @@ import { HubSpotStrategy } from './strategy';
 export {
   HubSpotStrategy,
   HubSpotStrategy as Strategy,
-  API_HOST,
-  AUTHORIZE_HOSTS,
+  API_BASE_URL,
+  AUTHORIZATION_URLS,
+  DEFAULT_API_VERSION,
+  DEFAULT_SCOPE,
   IDENTITY_PATHS,
   TOKEN_PATHS,
 } from './strategy';
@@ -13,7 +15,7 @@ export type { HubSpotStrategyOptions as StrategyOptions } from './strategy';
 export { parseHubSpotProfile } from './profile';
 export type { HubSpotProfile, HubSpotProfile as Profile } from './profile';
 export { parseHubSpotError } from './errors';
-export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2/provider-kit';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 
 declare module 'passport' {

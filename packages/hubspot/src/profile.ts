@@ -1,4 +1,4 @@
-import { Profile, cleanIdentity, emailList, idString, isRecord } from '@passport-martech/oauth2';
+import { Profile, cleanIdentity, emailList, idString, isRecord } from '@passport-martech/oauth2/provider-kit';
 
 /**
  * DOC (the v1 token-metadata reference, docs/providers.md): a signed form of the access token, with its

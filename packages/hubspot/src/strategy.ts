@@ -1,38 +1,31 @@
 import {
-  AnyVerifyFunction,
   ProviderDefinition,
-  VerifyFunction,
-  VerifyFunctionWithParams,
-  VerifyFunctionWithRequest,
-  VerifyFunctionWithRequestAndParams,
-  WithRequest,
-  WithoutRequest,
-  ProviderStrategy,
   ProviderStrategyOptions,
   TokenSet,
   checkOneOf,
-  checkEndpointURL,
   joinURL,
   normalizeScope,
   optionError,
-} from '@passport-martech/oauth2';
+  providerStrategy,
+} from '@passport-martech/oauth2/provider-kit';
 import { parseHubSpotError } from './errors';
 import { HubSpotProfile, parseHubSpotProfile } from './profile';
 
 const PACKAGE = '@passport-martech/hubspot';
 
-/** Authorization hosts. `na1` DOC; `eu1` (app-eu1.hubspot.com) CODE: seen in real EU integrations. */
-export const AUTHORIZE_HOSTS = {
-  na1: 'https://app.hubspot.com',
-  eu1: 'https://app-eu1.hubspot.com',
+/** Authorization endpoints per region. `na1` DOC; `eu1` (app-eu1.hubspot.com) CODE: seen in real EU integrations. */
+export const AUTHORIZATION_URLS = {
+  na1: 'https://app.hubspot.com/oauth/authorize',
+  eu1: 'https://app-eu1.hubspot.com/oauth/authorize',
 } as const;
 
-/** Token and identity stay on this host whatever the region (DOC). */
-export const API_HOST = 'https://api.hubapi.com';
+/** Token, identity and API calls stay on this host whatever the region (DOC). */
+export const API_BASE_URL = 'https://api.hubapi.com';
 
 /**
- * Token endpoints per API version, all DOC. `v1` is deprecated and switched off on 2027-02-16; it is
- * what the 2024 guides and every older npm strategy use. `2026-03` is HubSpot's date-versioned path.
+ * Token endpoints under API_BASE_URL per API version, all DOC. `v1` is deprecated and switched off on
+ * 2027-02-16; it is what the 2024 guides and every older npm strategy use. `2026-03` is HubSpot's
+ * date-versioned path.
  */
 export const TOKEN_PATHS = {
   '2026-03': '/oauth/2026-03/token',
@@ -41,8 +34,9 @@ export const TOKEN_PATHS = {
 } as const;
 
 /**
- * Identity endpoints per API version (DOC): introspection (POST, form, client credentials + token) for
- * `v3` and `2026-03`; for `v1` the `access-tokens` base, to which the token is appended as a path segment.
+ * Identity endpoints under API_BASE_URL per API version (DOC): introspection (POST, form, client
+ * credentials + token) for `v3` and `2026-03`; for `v1` the `access-tokens` base, to which the token is
+ * appended as a path segment.
  */
 export const IDENTITY_PATHS = {
   '2026-03': '/oauth/2026-03/token/introspect',
@@ -50,8 +44,13 @@ export const IDENTITY_PATHS = {
   v1: '/oauth/v1/access-tokens',
 } as const;
 
+/** The API version used when `apiVersion` is not given. */
+export const DEFAULT_API_VERSION = '2026-03';
+/** DOC: HubSpot requires the `oauth` scope on every authorization; it is always added. */
+export const DEFAULT_SCOPE = 'oauth';
+
 export type HubSpotApiVersion = keyof typeof TOKEN_PATHS;
-export type HubSpotRegion = keyof typeof AUTHORIZE_HOSTS;
+export type HubSpotRegion = keyof typeof AUTHORIZATION_URLS;
 
 export interface HubSpotStrategyOptions extends ProviderStrategyOptions {
   /** Default `['oauth']`; `oauth` is always included (DOC: HubSpot requires it). */
@@ -65,12 +64,15 @@ export interface HubSpotStrategyOptions extends ProviderStrategyOptions {
   region?: HubSpotRegion | (string & {});
   /** Pins the authorization to one HubSpot account: `/oauth/{accountId}/authorize` (DOC). */
   accountId?: string | number;
-  /** Token path and identity call. Default `'2026-03'`. */
+  /** Token path and identity call. Default `'2026-03'` (DEFAULT_API_VERSION). */
   apiVersion?: HubSpotApiVersion;
   /** `introspect` (default): one identity request with email and domain. `token`: no request, from the token response. */
   profileSource?: 'introspect' | 'token';
-  /** Host for API calls made with the tokens (not used by the login). EU portals on older tokens may need `https://api-eu1.hubapi.com` (CODE). */
-  apiHost?: string;
+  /**
+   * Base for API calls made with the tokens (not used by the login). Default `https://api.hubapi.com`
+   * (DOC). EU portals on older tokens may need `https://api-eu1.hubapi.com` (CODE).
+   */
+  apiBaseURL?: string;
 }
 
 /** Per-request options of `passport.authenticate('hubspot', { ... })`; they win over the constructor's. */
@@ -80,45 +82,38 @@ export interface HubSpotAuthenticateOptions {
   scope?: string | string[];
 }
 
-function hubspotDefinition(options: HubSpotStrategyOptions): ProviderDefinition {
-  const region = checkOneOf(PACKAGE, 'region', options.region ?? 'na1', Object.keys(AUTHORIZE_HOSTS) as HubSpotRegion[]);
-  const version = checkOneOf(PACKAGE, 'apiVersion', options.apiVersion ?? '2026-03', Object.keys(TOKEN_PATHS) as HubSpotApiVersion[]);
+function definition(options: HubSpotStrategyOptions): ProviderDefinition {
+  const region = checkOneOf(PACKAGE, 'region', options.region ?? 'na1', Object.keys(AUTHORIZATION_URLS) as HubSpotRegion[]);
+  const version = apiVersionOf(options);
+  checkOneOf(PACKAGE, 'profileSource', options.profileSource ?? 'introspect', ['introspect', 'token'] as const);
+  if (options.accountId !== undefined) accountSegment(options.accountId);
+  if (options.optionalScope !== undefined) normalizeScope(PACKAGE, options.optionalScope);
   return {
     name: 'hubspot',
     packageName: PACKAGE,
-    authorizationURL: joinURL(AUTHORIZE_HOSTS[region], '/oauth/authorize'),
-    tokenURL: joinURL(API_HOST, TOKEN_PATHS[version]),
-    userProfileURL: joinURL(API_HOST, IDENTITY_PATHS[version]),
+    authorizationURL: AUTHORIZATION_URLS[region],
+    tokenURL: joinURL(API_BASE_URL, TOKEN_PATHS[version]),
+    userProfileURL: joinURL(API_BASE_URL, IDENTITY_PATHS[version]),
+    apiBaseURL: API_BASE_URL,
     bodyEncoding: 'form', // DOC: application/x-www-form-urlencoded on every version
     clientAuthentication: 'client_secret_post', // DOC: client_id and client_secret in the body
     scopeSeparator: ' ', // DOC
-    defaultScope: ['oauth'],
-    requiredScope: ['oauth'],
+    defaultScope: [DEFAULT_SCOPE],
+    requiredScope: [DEFAULT_SCOPE],
     pkce: true, // DOC: code_verifier accepted on all three token endpoints
     parseError: parseHubSpotError,
   };
 }
 
-/** Passport strategy for HubSpot's OAuth 2.0 authorization-code flow. */
-export class HubSpotStrategy extends ProviderStrategy<HubSpotStrategyOptions> {
-  readonly apiVersion: HubSpotApiVersion;
-  readonly apiHost: string;
-  private readonly profileSource: 'introspect' | 'token';
+function apiVersionOf(options: HubSpotStrategyOptions): HubSpotApiVersion {
+  return checkOneOf(PACKAGE, 'apiVersion', options.apiVersion ?? DEFAULT_API_VERSION, Object.keys(TOKEN_PATHS) as HubSpotApiVersion[]);
+}
 
-  constructor(options: HubSpotStrategyOptions & WithoutRequest, verify: VerifyFunction<HubSpotProfile>);
-  constructor(options: HubSpotStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<HubSpotProfile>);
-  constructor(options: HubSpotStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<HubSpotProfile>);
-  constructor(options: HubSpotStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<HubSpotProfile>);
-  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
-  constructor(options: HubSpotStrategyOptions, verify: AnyVerifyFunction<HubSpotProfile>);
-  constructor(options: HubSpotStrategyOptions, verify: AnyVerifyFunction<HubSpotProfile>) {
-    super(hubspotDefinition(options), options, verify);
-    this.apiVersion = options.apiVersion ?? '2026-03';
-    this.profileSource = checkOneOf(PACKAGE, 'profileSource', options.profileSource ?? 'introspect', ['introspect', 'token'] as const);
-    this.apiHost = checkEndpointURL(PACKAGE, 'apiHost', options.apiHost ?? API_HOST, options);
-    if (options.accountId !== undefined) accountSegment(options.accountId);
-    if (options.optionalScope !== undefined) normalizeScope(PACKAGE, options.optionalScope);
-  }
+/** Passport strategy for HubSpot's OAuth 2.0 authorization-code flow. */
+export class HubSpotStrategy extends providerStrategy<HubSpotStrategyOptions, HubSpotProfile>(PACKAGE, definition) {
+  readonly apiVersion: HubSpotApiVersion = apiVersionOf(this.options);
+  declare readonly apiBaseURL: string;
+  private readonly profileSource: 'introspect' | 'token' = this.options.profileSource ?? 'introspect';
 
   protected override authorizationURLFor(options: HubSpotAuthenticateOptions): string {
     const accountId = options.accountId ?? this.options.accountId;

@@ -136,12 +136,22 @@ describe('HubSpotStrategy options', () => {
     [{ profileSource: 'cookie' }, 'profileSource'],
     [{ accountId: 'abc' }, 'accountId'],
     [{ tokenURL: 'not a url' }, 'tokenURL'],
+    [{ apiBaseURL: 'http://api.example.com' }, 'apiBaseURL'],
     [{ clientID: '' }, 'clientID'],
     [{ clientSecret: undefined }, 'clientSecret'],
     [{ callbackURL: undefined }, 'callbackURL'],
   ])('%j throws a TypeError naming %s', (change, option) => {
     expect(() => new HubSpotStrategy({ ...base, ...change } as never, verify)).toThrow(TypeError);
     expect(() => new HubSpotStrategy({ ...base, ...change } as never, verify)).toThrow(new RegExp(`@passport-martech/hubspot: option "${option}"`));
+  });
+
+  it('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+    expect(() => new HubSpotStrategy(undefined as never, verify)).toThrow(new TypeError('@passport-martech/hubspot: options object is required'));
+  });
+
+  it('apiBaseURL: the API base for calls with the tokens, default https://api.hubapi.com', () => {
+    expect(new HubSpotStrategy(base, verify).apiBaseURL).toBe('https://api.hubapi.com');
+    expect(new HubSpotStrategy({ ...base, apiBaseURL: 'https://api-eu1.hubapi.com' }, verify).apiBaseURL).toBe('https://api-eu1.hubapi.com');
   });
 
   it('does not mutate the options', () => {

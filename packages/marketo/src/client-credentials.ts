@@ -12,9 +12,9 @@ import {
   requireString,
   sendProviderRequest,
   toTokenSet,
-} from '@passport-martech/oauth2';
-import type { ProviderAgent } from '@passport-martech/oauth2';
-import { DAILY_QUOTA_ERROR_CODE, DAILY_QUOTA_REACHED, RATE_LIMITED, TOKEN_EXPIRED, TOKEN_INVALID, TOO_MANY_CONCURRENT, parseMarketoError } from './errors';
+} from '@passport-martech/oauth2/provider-kit';
+import type { ProviderAgent } from '@passport-martech/oauth2/provider-kit';
+import { DAILY_QUOTA_ERROR_CODE, DAILY_QUOTA_REACHED, RATE_LIMITED, TOO_MANY_CONCURRENT, isTokenRejectionBody, parseMarketoError } from './errors';
 
 const PACKAGE = '@passport-martech/marketo';
 
@@ -119,7 +119,7 @@ export class MarketoClientCredentials {
     const queryAt = path.indexOf('?');
     const url = queryAt === -1 ? joinURL(this.restURL, path) : `${joinURL(this.restURL, path.slice(0, queryAt))}${path.slice(queryAt)}`;
     let response = await this.#call(url, init, await this.getToken());
-    if (isTokenRejection(response.json)) {
+    if (isTokenRejectionBody(response.json)) {
       this.invalidate();
       response = await this.#call(url, init, await this.getToken());
     }
@@ -196,11 +196,6 @@ export class MarketoClientCredentials {
 
 function marketoErrorCode(json: unknown): string | undefined {
   return parseMarketoError(json, 200)?.code;
-}
-
-function isTokenRejection(json: unknown): boolean {
-  const code = marketoErrorCode(json);
-  return code === TOKEN_INVALID || code === TOKEN_EXPIRED;
 }
 
 function isRateLimited(json: unknown): boolean {

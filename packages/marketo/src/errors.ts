@@ -1,4 +1,4 @@
-import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/oauth2';
+import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/oauth2/provider-kit';
 
 /** Marketo's documented REST error codes for tokens (DOC): the token must be fetched again. */
 export const TOKEN_INVALID = '601';
@@ -28,3 +28,24 @@ export const parseMarketoError: ErrorBodyParser = (json, status) => {
   if (!first || first.code === '') return undefined;
   return { code: first.code, description: first.message || undefined, details: { errors } };
 };
+
+/** True when a REST answer's body carries 601 (token invalid) or 602 (token expired). */
+export function isTokenRejectionBody(json: unknown): boolean {
+  const code = parseMarketoError(json, 200)?.code;
+  return code === TOKEN_INVALID || code === TOKEN_EXPIRED;
+}
+
+/**
+ * Marketo's "token rejected" rule for `TokenManager.fetch` (the strategy's `isTokenRejected`): HTTP 401,
+ * or HTTP 200 with `{ success: false, errors: [{ code: '601' | '602' }] }` (DOC, docs/providers.md). The
+ * response body stays readable (a clone is read).
+ */
+export async function marketoTokenRejected(response: Response): Promise<boolean> {
+  if (response.status === 401) return true;
+  if (!(response.headers.get('content-type') ?? '').includes('json')) return false;
+  try {
+    return isTokenRejectionBody(await response.clone().json());
+  } catch {
+    return false;
+  }
+}

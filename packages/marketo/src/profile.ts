@@ -1,4 +1,4 @@
-import { Profile, profileFromTokenResponse } from '@passport-martech/oauth2';
+import { Profile, TokenIdentityHook, isEmail } from '@passport-martech/oauth2/provider-kit';
 
 /**
  * The profile of a Marketo login. Marketo documents no identity endpoint (UNK); the token response's
@@ -10,7 +10,9 @@ export interface MarketoProfile extends Profile {
   provider: 'marketo';
 }
 
-/** Parses a Marketo token response (tokens are never copied into the profile). */
-export function parseMarketoTokenProfile(tokenResponse: Record<string, unknown>): MarketoProfile | undefined {
-  return profileFromTokenResponse('marketo', tokenResponse, { scopeIsEmail: true }) as MarketoProfile | undefined;
-}
+/**
+ * Marketo's token answer names the API user only through `scope`, an email (DOC for client credentials;
+ * docs/providers.md): it is the identity when no standard field is present, and always an email.
+ */
+export const marketoTokenIdentity: TokenIdentityHook = (tokenResponse) =>
+  isEmail(tokenResponse.scope) ? { id: tokenResponse.scope, email: tokenResponse.scope } : undefined;

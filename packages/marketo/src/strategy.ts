@@ -1,21 +1,13 @@
 import {
-  AnyVerifyFunction,
-  Profile,
-  ProviderStrategy,
+  ProviderDefinition,
   ProviderStrategyOptions,
-  TokenSet,
-  VerifyFunction,
-  VerifyFunctionWithParams,
-  VerifyFunctionWithRequest,
-  VerifyFunctionWithRequestAndParams,
-  WithRequest,
-  WithoutRequest,
   checkEndpointURL,
   joinURL,
+  providerStrategy,
   requireString,
-} from '@passport-martech/oauth2';
-import { parseMarketoError } from './errors';
-import { MarketoProfile, parseMarketoTokenProfile } from './profile';
+} from '@passport-martech/oauth2/provider-kit';
+import { marketoTokenRejected, parseMarketoError } from './errors';
+import { MarketoProfile, marketoTokenIdentity } from './profile';
 
 const PACKAGE = '@passport-martech/marketo';
 
@@ -24,8 +16,13 @@ const PACKAGE = '@passport-martech/marketo';
  * (`https://<instance>.marketo.com`). Marketo's own documentation describes only client credentials
  * (see MarketoClientCredentials); confirm these paths with Adobe before relying on them.
  */
-export const AUTHORIZE_PATH = '/oauth/authorize'; // GUIDE
+export const AUTHORIZATION_PATH = '/oauth/authorize'; // GUIDE
 export const TOKEN_PATH = '/oauth/token'; // GUIDE
+/**
+ * UNK: the guides' flow names no API host; the REST API is taken to be under the instance URL. Marketo's
+ * documented REST base is `https://<munchkin-id>.mktorest.com/rest` (DOC): set `apiBaseURL` to it.
+ */
+export const API_BASE_PATH = '/rest';
 
 export interface MarketoStrategyOptions extends ProviderStrategyOptions {
   /**
@@ -33,42 +30,36 @@ export interface MarketoStrategyOptions extends ProviderStrategyOptions {
    * guides' host is a placeholder. Paths under it are kept (`http://127.0.0.1:4000/marketo`).
    */
   instanceURL: string;
+  /** Base for REST calls made with the tokens (not used by the login). Default `<instanceURL>/rest` (UNK). */
+  apiBaseURL?: string;
+}
+
+function definition(options: MarketoStrategyOptions): ProviderDefinition {
+  const instanceURL = instanceURLOf(options);
+  return {
+    name: 'marketo',
+    packageName: PACKAGE,
+    authorizationURL: joinURL(instanceURL, AUTHORIZATION_PATH),
+    tokenURL: joinURL(instanceURL, TOKEN_PATH),
+    apiBaseURL: joinURL(instanceURL, API_BASE_PATH),
+    bodyEncoding: 'form', // GUIDE
+    clientAuthentication: 'client_secret_post', // GUIDE; Marketo's identity service also reads the secret from parameters (DOC)
+    scopeSeparator: ' ',
+    pkce: false, // UNK: nothing public says Marketo accepts PKCE; turn on with `pkce: true` if yours does
+    parseError: parseMarketoError,
+    tokenIdentity: marketoTokenIdentity,
+    isTokenRejected: marketoTokenRejected,
+  };
+}
+
+function instanceURLOf(options: MarketoStrategyOptions): string {
+  return checkEndpointURL(PACKAGE, 'instanceURL', requireString(PACKAGE, options, 'instanceURL'), options);
 }
 
 /** Passport strategy for the guides' Marketo authorization-code flow (GUIDE). */
-export class MarketoStrategy extends ProviderStrategy<MarketoStrategyOptions> {
-  readonly instanceURL: string;
-
-  constructor(options: MarketoStrategyOptions & WithoutRequest, verify: VerifyFunction<MarketoProfile>);
-  constructor(options: MarketoStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<MarketoProfile>);
-  constructor(options: MarketoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<MarketoProfile>);
-  constructor(options: MarketoStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<MarketoProfile>);
-  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
-  constructor(options: MarketoStrategyOptions, verify: AnyVerifyFunction<MarketoProfile>);
-  constructor(options: MarketoStrategyOptions, verify: AnyVerifyFunction<MarketoProfile>) {
-    const instanceURL = checkEndpointURL(PACKAGE, 'instanceURL', requireString(PACKAGE, options ?? {}, 'instanceURL'), options);
-    super(
-      {
-        name: 'marketo',
-        packageName: PACKAGE,
-        authorizationURL: joinURL(instanceURL, AUTHORIZE_PATH),
-        tokenURL: joinURL(instanceURL, TOKEN_PATH),
-        bodyEncoding: 'form', // GUIDE
-        clientAuthentication: 'client_secret_post', // GUIDE; Marketo's identity service also reads the secret from parameters (DOC)
-        scopeSeparator: ' ',
-        pkce: false, // UNK: nothing public says Marketo accepts PKCE; turn on with `pkce: true` if yours does
-        parseError: parseMarketoError,
-      },
-      options,
-      verify,
-    );
-    this.instanceURL = instanceURL;
-  }
-
-  /** Marketo's token answer names the API user only through `scope`, an email (DOC for client credentials). */
-  protected override profileFromTokenSet(tokenSet: TokenSet): Profile | undefined {
-    return parseMarketoTokenProfile(tokenSet.raw);
-  }
+export class MarketoStrategy extends providerStrategy<MarketoStrategyOptions, MarketoProfile>(PACKAGE, definition) {
+  readonly instanceURL: string = instanceURLOf(this.options);
+  declare readonly apiBaseURL: string;
 }
 
 export { MarketoStrategy as Strategy };

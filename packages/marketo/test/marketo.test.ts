@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import OAuth2Strategy from 'passport-oauth2';
-import { MarketoClientCredentials, MarketoStrategy, OAuthTokenError, parseMarketoError, parseMarketoTokenProfile } from '../src';
+import { MarketoClientCredentials, MarketoStrategy, OAuthTokenError, marketoTokenRejected, parseMarketoError, type Profile } from '../src';
 import identityToken from './fixtures/identity-token.json';
 import rest601 from './fixtures/rest-601.json';
 import rest602 from './fixtures/rest-602.json';
@@ -9,9 +9,12 @@ import identity401 from './fixtures/identity-401.json';
 
 const SECRET = 'mkto-s3cret-value-XYZ';
 
-describe('parseMarketoTokenProfile', () => {
+// The profile a login builds from its token response (the strategy's protected hook).
+const tokenProfile = (raw: Record<string, unknown>) => (new MarketoStrategy({ clientID: 'c', clientSecret: 's', callbackURL: '/cb', instanceURL: 'https://app-ab12.marketo.com' }, () => undefined) as unknown as { profileFromTokenSet(set: object): Profile | undefined }).profileFromTokenSet({ raw });
+
+describe('the profile from a token response (scope is the API user email)', () => {
   it('takes the API user email from scope', () => {
-    expect(parseMarketoTokenProfile(identityToken)).toEqual({
+    expect(tokenProfile(identityToken)).toEqual({
       provider: 'marketo',
       id: 'apiuser@example.com',
       displayName: 'apiuser@example.com',
@@ -23,8 +26,8 @@ describe('parseMarketoTokenProfile', () => {
   });
 
   it('prefers an explicit user_id and ignores a scope that is not an email', () => {
-    expect(parseMarketoTokenProfile({ access_token: 'x', user_id: 42, scope: 'apiuser@example.com' })?.id).toBe('42');
-    expect(parseMarketoTokenProfile({ access_token: 'x', scope: 'read write' })).toBeUndefined();
+    expect(tokenProfile({ access_token: 'x', user_id: 42, scope: 'apiuser@example.com' })?.id).toBe('42');
+    expect(tokenProfile({ access_token: 'x', scope: 'read write' })).toBeUndefined();
   });
 });
 
@@ -314,4 +317,29 @@ describe("MarketoClientCredentials.fetch and Marketo's REST limits (606, 615, 60
     expect(() => new MarketoClientCredentials({ ...base, rateLimitRetries: -1 })).toThrow(/rateLimitRetries/);
     expect(() => new MarketoClientCredentials({ ...base, rateLimitDelayMs: Number.NaN })).toThrow(/rateLimitDelayMs/);
   });
+});
+
+describe("Marketo's token-rejected rule (601/602 in an HTTP 200), supplied with the strategy", () => {
+  const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+  it('marketoTokenRejected reads 601 and 602 from a 200 body and leaves the body readable', async () => {
+    const rejected = json(rest601);
+    await expect(marketoTokenRejected(rejected)).resolves.toBe(true);
+    expect(((await rejected.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('601');
+    await expect(marketoTokenRejected(json(rest602))).resolves.toBe(true);
+    await expect(marketoTokenRejected(json({ success: true, result: [] }))).resolves.toBe(false);
+    await expect(marketoTokenRejected(json({ success: false, errors: [{ code: '606', message: 'Max rate limit' }] }))).resolves.toBe(false);
+    await expect(marketoTokenRejected(new Response('<html>', { status: 200 }))).resolves.toBe(false);
+    await expect(marketoTokenRejected(new Response('', { status: 401 }))).resolves.toBe(true);
+  });
+
+  it("is the strategy's isTokenRejected (what TokenRefresher hands to TokenManager.fetch)", async () => {
+    const strategy = new MarketoStrategy({ clientID: 'c', clientSecret: 's', callbackURL: '/cb', instanceURL: 'https://app-ab12.marketo.com' }, () => undefined);
+    await expect(strategy.isTokenRejected(json(rest602))).resolves.toBe(true);
+    await expect(strategy.isTokenRejected(json({ success: true, result: [] }))).resolves.toBe(false);
+  });
+});
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new MarketoStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/marketo: options object is required'));
 });

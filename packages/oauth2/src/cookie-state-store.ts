@@ -216,7 +216,7 @@ export class CookieStateStore {
 
   /**
    * The cookie's path: the longest path (whole segments) shared by the request that starts the login
-   * and the callback, e.g. `/auth/hubspot` for `/auth/hubspot` and `/auth/hubspot/callback`, so the
+   * and the callback, e.g. `/auth/acme` for `/auth/acme` and `/auth/acme/callback`, so the
    * browser sends it to the login routes only and the start route sees the pending logins (the cap).
    */
   #path(req: Request): string {

@@ -36,7 +36,7 @@ export interface ProviderErrorFields {
   code: string;
   description?: string;
   uri?: string;
-  /** Provider-specific fields worth keeping (HubSpot `status`, `correlationId`, ...). Never secrets. */
+  /** Provider-specific fields worth keeping (a legacy `status`, a `correlationId`, ...). Never secrets. */
   details?: Record<string, unknown>;
 }
 
@@ -83,8 +83,8 @@ function assign(target: object, init: OAuthErrorInit): void {
 }
 
 /**
- * The provider answered with an error it named (`invalid_grant`, `invalid_client`, HubSpot's
- * `BAD_AUTH_CODE`, ...). Extends passport-oauth2's `TokenError`, so existing handlers still match.
+ * The provider answered with an error it named (`invalid_grant`, `invalid_client`, or a
+ * provider's own code such as `BAD_AUTH_CODE`). Extends passport-oauth2's `TokenError`, so existing handlers still match.
  */
 export class OAuthTokenError extends TokenError implements OAuthErrorFields {
   declare readonly code: string;

@@ -63,7 +63,7 @@ export function usesMcp(owner: string, options: McpOptions): boolean {
 }
 
 /**
- * The dialect of the MCP authorization servers (Ontraport and Customer.io run one): OAuth 2.1, so a
+ * The dialect of the MCP authorization servers (a provider package may run one): OAuth 2.1, so a
  * form-encoded token body, PKCE S256 required, and the `resource` sent with both the authorization and
  * the token request (MCP authorization spec). A client without a secret is a public client (`none`).
  */

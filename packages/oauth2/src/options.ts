@@ -71,8 +71,8 @@ export function checkOneOf<T extends string>(owner: string, option: string, valu
 }
 
 /**
- * Appends a path to a base URL, keeping the base's own path: `http://h:1/marketo` + `/oauth/token`
- * gives `http://h:1/marketo/oauth/token` (new URL(path, base) would drop `/marketo`).
+ * Appends a path to a base URL, keeping the base's own path: `http://h:1/tenant` + `/oauth/token`
+ * gives `http://h:1/tenant/oauth/token` (new URL(path, base) would drop `/tenant`).
  */
 export function joinURL(base: string, path: string): string {
   const url = new URL(base);

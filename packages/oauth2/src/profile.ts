@@ -80,10 +80,16 @@ export function stringField(json: Record<string, unknown>, key: string): string 
 /** Token-response keys that may identify the user, in order (README, "Profile"). */
 export const TOKEN_IDENTITY_KEYS = ['user_id', 'account_id', 'id', 'sub', 'email'] as const;
 
+/**
+ * A provider's own identity fields in a token response, beyond the standard keys: the provider package
+ * supplies it (ProviderDefinition.tokenIdentity). `id` is used when none of TOKEN_IDENTITY_KEYS names the
+ * user; `email`, when given, is added to the profile's emails. The document has no tokens in it.
+ */
+export type TokenIdentityHook = (tokenResponse: Record<string, unknown>) => { id: string; email?: string } | undefined;
 
 export interface TokenIdentityOptions {
-  /** Marketo puts the API user's email in `scope`: accept it as identity. */
-  scopeIsEmail?: boolean;
+  /** See TokenIdentityHook. */
+  identity?: TokenIdentityHook;
 }
 
 /**
@@ -92,10 +98,10 @@ export interface TokenIdentityOptions {
  */
 export function profileFromTokenResponse(provider: string, raw: Record<string, unknown>, options: TokenIdentityOptions = {}): Profile | undefined {
   const json = withoutTokens(raw);
-  const scopeEmail = options.scopeIsEmail && isEmail(json.scope) ? json.scope : undefined;
-  const id = firstId(json, TOKEN_IDENTITY_KEYS) ?? scopeEmail;
+  const own = options.identity?.(json);
+  const id = firstId(json, TOKEN_IDENTITY_KEYS) ?? own?.id;
   if (id === undefined) return undefined;
-  const emails = emailList(json.email, scopeEmail);
+  const emails = emailList(json.email, own?.email);
   return {
     provider,
     id,

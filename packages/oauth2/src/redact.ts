@@ -23,7 +23,7 @@ const SECRET_KEYS = new Set([
 
 const REDACTED = '[redacted]';
 const EXCERPT_LENGTH = 160;
-/** An authorization `code` is long and random; Marketo's error codes ("601") are not secrets. */
+/** An authorization `code` is long and random; a provider's numeric or upper-case error codes ("601", "BAD_AUTH_CODE") are not secrets. */
 const SHORT_CODE = /^\d{1,6}$|^[A-Z_]{1,40}$/;
 
 const CREDENTIAL_PATTERNS: RegExp[] = [

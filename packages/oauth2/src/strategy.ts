@@ -9,7 +9,7 @@ import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutc
 import { McpClientConfig, McpConnection } from './mcp-connection';
 import type { McpSetup } from './mcp';
 import { InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
-import { Profile, profileFromTokenResponse, profileFromUserInfo } from './profile';
+import { Profile, TokenIdentityHook, profileFromTokenResponse, profileFromUserInfo } from './profile';
 import type { StateClaimStore } from './state-claims';
 import { AppState, SessionStateStore } from './state-store';
 import { CookieStateOptions, CookieStateStore } from './cookie-state-store';
@@ -30,6 +30,8 @@ export interface ProviderDefinition {
   tokenURL: string;
   /** Identity endpoint, when the provider has one. */
   userProfileURL?: string;
+  /** The default of the `apiBaseURL` option: where API calls made with the tokens go. */
+  apiBaseURL?: string;
   /** A different URL for the refresh grant (passport-oauth2-refresh reads `_refreshURL`). */
   refreshURL?: string;
   bodyEncoding: BodyEncoding;
@@ -55,6 +57,13 @@ export interface ProviderDefinition {
   authorizationErrors?: readonly string[];
   /** An MCP authorization server's discovery, registration and identity mode (see mcp.ts). */
   mcp?: McpSetup;
+  /** The provider's own identity fields in a token response, beyond the standard keys (see profile.ts). */
+  tokenIdentity?: TokenIdentityHook;
+  /**
+   * The provider's rule for "this API answer rejects the access token" when it is not (only) HTTP 401,
+   * e.g. an error code inside an HTTP 200 body. It must leave the response body readable (`clone()`).
+   */
+  isTokenRejected?: (response: Response) => boolean | Promise<boolean>;
 }
 
 /** Options every strategy accepts (passport-oauth2's, plus ours). */
@@ -74,6 +83,11 @@ export interface ProviderStrategyOptions extends InsecureHttpOption {
   authorizationURL?: string;
   tokenURL?: string;
   userProfileURL?: string;
+  /**
+   * The base URL of the provider's API, for the calls the app makes with the tokens (the login does not
+   * use it); exposed as `strategy.apiBaseURL`. Default: the provider's. Checked as the endpoints are.
+   */
+  apiBaseURL?: string;
   /** Milliseconds per request to the provider (token and profile); default 10 000. */
   timeout?: number;
   /**
@@ -135,6 +149,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   declare protected readonly options: Readonly<TOptions>;
   protected readonly timeout: number;
   protected readonly userProfileURL: string | undefined;
+  /** The `apiBaseURL` option, or the provider's default (undefined when it has none). */
+  readonly apiBaseURL: string | undefined;
   /** Token sets of logins whose profile is being loaded, by access token (see _loadUserProfile). */
   private readonly _profileTokenSets = new Map<string, TokenSet>();
   /** MCP discovery and registration, when on (mcp-connection.ts). */
@@ -160,6 +176,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     const tokenURL = checkEndpointURL(owner, 'tokenURL', options.tokenURL ?? definition.tokenURL, options);
     const userProfileURL = options.userProfileURL ?? definition.userProfileURL;
     if (userProfileURL !== undefined) checkEndpointURL(owner, 'userProfileURL', userProfileURL, options);
+    const apiBaseURL = options.apiBaseURL ?? definition.apiBaseURL;
+    if (apiBaseURL !== undefined) checkEndpointURL(owner, 'apiBaseURL', apiBaseURL, options);
     if (/^https?:/i.test(callbackURL)) checkURL(owner, 'callbackURL', callbackURL);
     const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
     if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 2_147_483_647) {
@@ -214,7 +232,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     Object.defineProperty(this, 'options', { value: Object.freeze({ ...options }), enumerable: false });
     this.timeout = timeout;
     this.userProfileURL = userProfileURL;
-    this.provider = Object.freeze({ ...definition, authorizationURL, tokenURL, userProfileURL });
+    this.apiBaseURL = apiBaseURL;
+    this.provider = Object.freeze({ ...definition, authorizationURL, tokenURL, userProfileURL, apiBaseURL });
 
     const adapterSettings = { bodyEncoding: definition.bodyEncoding, timeout, parseError: definition.parseError, provider: definition.name, params: definition.tokenParams, agent: options.agent };
     this._adapterFor = (clientAuthentication) => createOAuth2Adapter({ ...adapterSettings, clientAuthentication });
@@ -306,7 +325,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     try {
       authorizationURL = callbackLeg ? this.provider.authorizationURL : this.authorizationURLFor(perRequest);
     } catch (error) {
-      // A bad per-request option (HubSpot accountId, say) is the caller's mistake: a 400, not a crash.
+      // A bad per-request option (an account id a provider pins, say) is the caller's mistake: a 400, not a crash.
       return self.fail({ message: (error as Error).message }, 400);
     }
     if (authorizationURL !== this.provider.authorizationURL) {
@@ -329,7 +348,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     }
   }
 
-  /** Hook: the authorization endpoint for one request (HubSpot pins an account here). */
+  /** Hook: the authorization endpoint for one request (a provider may pin an account in its path). */
   protected authorizationURLFor(_options: object): string {
     return this.provider.authorizationURL;
   }
@@ -392,9 +411,18 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     return profileFromUserInfo(this.name, json, raw);
   }
 
-  /** Hook: the profile from a token response's identity fields. */
+  /** Hook: the profile from a token response's identity fields (and the provider's own, `tokenIdentity`). */
   protected profileFromTokenSet(tokenSet: TokenSet): Profile | undefined {
-    return profileFromTokenResponse(this.name, tokenSet.raw);
+    return profileFromTokenResponse(this.name, tokenSet.raw, { identity: this.provider.tokenIdentity });
+  }
+
+  /**
+   * Whether an API answer means "this access token is no longer accepted": the provider's rule
+   * (`isTokenRejected` of the definition), else HTTP 401. TokenRefresher hands it to TokenManager.fetch.
+   */
+  async isTokenRejected(response: Response): Promise<boolean> {
+    const rule = this.provider.isTokenRejected;
+    return rule ? (await rule(response)) === true : response.status === 401;
   }
 
   /** An identity request with the token in the Authorization header; typed errors for every failure. */
@@ -440,8 +468,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
 
   /**
    * passport-oauth2 hands only the access token to the profile step; the token response arrives just
-   * before, in the same tick. It is picked up here so userProfile() can use it (HubSpot's
-   * `profileSource: 'token'`, identities read from token responses).
+   * before, in the same tick. It is picked up here so userProfile() can use it (identities read from
+   * token responses).
    */
   _loadUserProfile(accessToken: string, done: Done): void {
     const tokenSet = (this as unknown as PassportOAuth2Internals)._oauth2.tokenSetFor?.(accessToken);

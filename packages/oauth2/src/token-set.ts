@@ -6,7 +6,7 @@ export interface TokenSet {
   tokenType: string;
   /** Epoch milliseconds, computed once when the response arrived (`expires_in` is relative to that). */
   expiresAt?: number;
-  /** Granted scopes: the space-separated `scope` string, or a `scopes` array (HubSpot). */
+  /** Granted scopes: the space-separated `scope` string, or a `scopes` array (some providers). */
   scope?: string[];
   /** The whole response, `refresh_token` included. */
   raw: Record<string, unknown>;

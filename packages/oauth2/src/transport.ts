@@ -31,7 +31,7 @@ export interface TransportRequest {
   agent?: ProviderAgent;
   /**
    * Keep the parsed URL for the next request to it (token and introspection URLs). Never for a URL that
-   * carries a secret (HubSpot v1's identity path holds the access token): nothing secret is kept.
+   * carries a secret (an identity path that holds the access token): nothing secret is kept.
    */
   reuseTarget?: boolean;
 }

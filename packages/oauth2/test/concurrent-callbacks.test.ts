@@ -9,7 +9,7 @@ import express from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { MemoryStateClaims, ProviderStrategyOptions, StateClaimStore, stateClaimKey } from '../src';
+import { MemoryStateClaims, ProviderStrategyOptions, StateClaimStore, stateClaimKey } from '../src/provider-kit';
 import { ACCESS_TOKEN, AUTH_CODE, REFRESH_TOKEN, TestStrategy, bodyOf, fakeProviderForFile, sendJson } from './helpers';
 
 const fake = fakeProviderForFile();

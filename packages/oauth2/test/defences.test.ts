@@ -5,7 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import request from 'supertest';
-import { MemoryStateClaims, OAuthRequestError, SessionStateStore, TokenClient, stateClaimKey } from '../src';
+import { MemoryStateClaims, OAuthRequestError, SessionStateStore, TokenClient, stateClaimKey } from '../src/provider-kit';
 import { InFlightLogins } from '../src/state-claims';
 import { ACCESS_TOKEN, AUTH_CODE, CLIENT_SECRET, FakeServer, TestStrategy, buildApp, expectNoSecrets, fakeProviderForFile, startFakeServer } from './helpers';
 

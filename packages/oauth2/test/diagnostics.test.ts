@@ -1,5 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { CHANNELS, ProviderRequestEvent, TokenClient } from '../src';
+import { CHANNELS, ProviderRequestEvent, TokenClient } from '../src/provider-kit';
 import { FakeServer, freePort, sendJson, startFakeServer } from './helpers';
 
 const SECRET = 'diag-client-secret-7731';

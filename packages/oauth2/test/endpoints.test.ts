@@ -2,7 +2,7 @@
  * Where secrets travel: endpoints must be https (loopback and an explicit opt-in excepted), and GETs
  * through the strategy's node-oauth client carry the token in a header, never in the URL.
  */
-import { ProviderStrategyOptions, TokenClientOAuth2, checkEndpointURL, isLoopbackHost } from '../src';
+import { ProviderStrategyOptions, TokenClientOAuth2, checkEndpointURL, isLoopbackHost } from '../src/provider-kit';
 import { ACCESS_TOKEN, CLIENT_SECRET, FakeServer, TestStrategy, sendJson, startFakeServer, testDefinition } from './helpers';
 
 const verify = () => undefined;

@@ -4,7 +4,7 @@
  */
 import OAuth2Strategy from 'passport-oauth2';
 import request from 'supertest';
-import { AUTHORIZATION_ERROR_CODES, OAuthAuthorizationError, ProviderDefinition, UNKNOWN_AUTHORIZATION_ERROR, knownAuthorizationError } from '../src';
+import { AUTHORIZATION_ERROR_CODES, OAuthAuthorizationError, ProviderDefinition, UNKNOWN_AUTHORIZATION_ERROR, knownAuthorizationError } from '../src/provider-kit';
 import { AUTH_CODE, fakeProviderForFile, TestStrategy, buildApp, errorTexts } from './helpers';
 
 const fake = fakeProviderForFile();

@@ -1,7 +1,7 @@
 /** Behaviour added after review: each case was a real failure before its fix. */
 import { inspect } from 'node:util';
 import request from 'supertest';
-import { ProviderStrategyOptions, isEmail, profileFromUserInfo } from '../src';
+import { ProviderStrategyOptions, isEmail, profileFromUserInfo } from '../src/provider-kit';
 import {
   ACCESS_TOKEN,
   AUTH_CODE,
@@ -143,7 +143,7 @@ describe('profiles', () => {
 
 describe('toTokenSet', () => {
   it('caps an absurd expires_in so expiresAt stays a valid date', async () => {
-    const { toTokenSet } = await import('../src');
+    const { toTokenSet } = await import('../src/provider-kit');
     const tokenSet = toTokenSet({ access_token: 'at-1', expires_in: 1e17 }, 1_000);
     expect(Number.isFinite(new Date(tokenSet.expiresAt as number).getTime())).toBe(true);
     expect(tokenSet.expiresAt).toBe(1_000 + 10 * 365 * 24 * 3600 * 1000);

@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import express, { ErrorRequestHandler, Express, NextFunction, Request, Response } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
-import { ProviderDefinition, ProviderStrategy, ProviderStrategyOptions } from '../src';
+import { ProviderDefinition, ProviderStrategy, ProviderStrategyOptions } from '../src/provider-kit';
 
 export interface RecordedRequest {
   method: string;

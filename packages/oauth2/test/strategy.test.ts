@@ -10,7 +10,7 @@ import {
   SessionStateStore,
   TokenClientOAuth2,
   TokenParams,
-} from '../src';
+} from '../src/provider-kit';
 import {
   ACCESS_TOKEN,
   AUTH_CODE,

@@ -1,5 +1,5 @@
 import OAuth2Strategy from 'passport-oauth2';
-import { ErrorBodyParser, OAuthRequestError, OAuthTokenError, TokenClient, TokenClientOptions, basicAuthorization, isRecord } from '../src';
+import { ErrorBodyParser, OAuthRequestError, OAuthTokenError, TokenClient, TokenClientOptions, basicAuthorization, isRecord } from '../src/provider-kit';
 import { FakeServer, RecordedRequest, bodyOf, expectNoSecrets, freePort, rejectionOf, sendJson, sendText, startFakeServer } from './helpers';
 
 const SECRET = 's3cr3t-client-secret-XYZ';

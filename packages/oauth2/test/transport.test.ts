@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { IDLE_SOCKET_MS, TokenClient, defaultAgents } from '../src';
+import { IDLE_SOCKET_MS, TokenClient, defaultAgents } from '../src/provider-kit';
 import { TestStrategy } from './helpers';
 
 interface Served {

@@ -13,7 +13,7 @@ import {
   redactJson,
   scrub,
   toTokenSet,
-} from '../src';
+} from '../src/provider-kit';
 
 describe('redact', () => {
   it('bodyExcerpt masks sensitive JSON keys at any depth, case-insensitively', () => {
@@ -139,17 +139,20 @@ describe('profileFromTokenResponse', () => {
     expect(raw.access_token).toBe('at-SECRET-1');
   });
 
-  it('scopeIsEmail: a Marketo-like email scope is the identity and an email', () => {
-    const raw = { access_token: 'at', scope: 'api.user@example.com', token_type: 'bearer' };
-    expect(profileFromTokenResponse('marketo', raw)).toBeUndefined();
-    const profile = profileFromTokenResponse('marketo', raw, { scopeIsEmail: true });
+  it('identity hook: a provider-supplied field names the user when no standard key does, and adds its email', () => {
+    const identity = (json: Record<string, unknown>) => (typeof json.owner === 'string' && json.owner.includes('@') ? { id: json.owner, email: json.owner } : undefined);
+    const raw = { access_token: 'at', owner: 'api.user@example.com', token_type: 'bearer' };
+    expect(profileFromTokenResponse('p', raw)).toBeUndefined();
+    const profile = profileFromTokenResponse('p', raw, { identity });
     expect(profile?.id).toBe('api.user@example.com');
     expect(profile?.emails).toEqual([{ value: 'api.user@example.com' }]);
     expect(profile?.displayName).toBe('api.user@example.com');
-    expect(profileFromTokenResponse('marketo', { access_token: 'at', scope: 'not-an-email' }, { scopeIsEmail: true })).toBeUndefined();
-    // an explicit id field still wins, the scope email is kept as an email
-    const both = profileFromTokenResponse('marketo', { id: 'x', scope: 'a@b.test' }, { scopeIsEmail: true });
+    expect(profileFromTokenResponse('p', { access_token: 'at', owner: 'nobody' }, { identity })).toBeUndefined();
+    // a standard id field still wins; the hook's email is kept as an email
+    const both = profileFromTokenResponse('p', { id: 'x', owner: 'a@b.test' }, { identity });
     expect([both?.id, both?.emails]).toEqual(['x', [{ value: 'a@b.test' }]]);
+    // the hook never sees the tokens
+    profileFromTokenResponse('p', raw, { identity: (json) => (expect(json.access_token).toBeUndefined(), undefined) });
   });
 
   it('is undefined when nothing identifies the user', () => {

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import request from 'supertest';
-import { Profile, ProviderStrategyOptions, TokenParams } from '../src';
+import { Profile, ProviderStrategyOptions, TokenParams } from '../src/provider-kit';
 import { ACCESS_TOKEN, AUTH_CODE, FakeServer, REFRESH_TOKEN, TestStrategy, Verify, buildApp, serveProvider, startFakeServer } from './helpers';
 
 let provider: FakeServer;

@@ -1,4 +1,4 @@
-import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/oauth2';
+import { ErrorBodyParser, isRecord, parseRfc6749Error } from '@passport-martech/oauth2/provider-kit';
 
 /**
  * Ontraport's OAuth servers answer RFC 6749 errors (GUIDE, CODE). Its REST envelope `{ code, message }`

@@ -9,14 +9,13 @@ export {
   MCP_AUTHORIZATION_URL,
   MCP_ISSUER,
   MCP_RESOURCE,
-  MCP_SCOPE,
+  MCP_DEFAULT_SCOPE,
   MCP_TOKEN_URL,
 } from './strategy';
 export type { OntraportStrategyOptions, OntraportStrategyOptions as StrategyOptions } from './strategy';
-export { parseOntraportTokenProfile } from './profile';
 export type { OntraportProfile, OntraportProfile as Profile } from './profile';
 export { parseOntraportError } from './errors';
-export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2';
+export { ErrorCode, OAuthRequestError, OAuthTokenError } from '@passport-martech/oauth2/provider-kit';
 export type { TokenSet, TokenParams } from '@passport-martech/oauth2';
 
 export default OntraportStrategy;

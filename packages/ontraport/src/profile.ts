@@ -1,4 +1,4 @@
-import { Profile, profileFromTokenResponse } from '@passport-martech/oauth2';
+import type { Profile } from '@passport-martech/oauth2';
 
 /**
  * The profile of an Ontraport login: `id` is the first of the token response's `user_id`, `account_id`
@@ -6,8 +6,4 @@ import { Profile, profileFromTokenResponse } from '@passport-martech/oauth2';
  */
 export interface OntraportProfile extends Profile {
   provider: 'ontraport';
-}
-
-export function parseOntraportTokenProfile(tokenResponse: Record<string, unknown>): OntraportProfile | undefined {
-  return profileFromTokenResponse('ontraport', tokenResponse) as OntraportProfile | undefined;
 }

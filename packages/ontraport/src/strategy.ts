@@ -1,19 +1,11 @@
 import {
-  AnyVerifyFunction,
-  ProviderDefinition,
-  ProviderStrategy,
-  RegistrableStrategyOptions,
   McpOptions,
-  VerifyFunction,
-  VerifyFunctionWithParams,
-  VerifyFunctionWithRequest,
-  VerifyFunctionWithRequestAndParams,
-  WithRequest,
-  WithoutRequest,
-  checkEndpointURL,
+  ProviderDefinition,
+  RegistrableStrategyOptions,
   mcpDialect,
+  providerStrategy,
   usesMcp,
-} from '@passport-martech/oauth2';
+} from '@passport-martech/oauth2/provider-kit';
 import { parseOntraportError } from './errors';
 import { OntraportProfile } from './profile';
 
@@ -30,7 +22,7 @@ export const GUIDE_TOKEN_URL = 'https://api.ontraport.com/oauth2/token';
 export const MCP_AUTHORIZATION_URL = 'https://app.ontraport.com/oauth/authorize';
 export const MCP_TOKEN_URL = 'https://app.ontraport.com/oauth/token';
 export const MCP_RESOURCE = 'https://mcp.ontraport.com';
-export const MCP_SCOPE = 'mcp:tools';
+export const MCP_DEFAULT_SCOPE = 'mcp:tools';
 /**
  * CODE: the issuer of the MCP authorization server (the host of its endpoints). `discovery: true` reads
  * `https://app.ontraport.com/.well-known/oauth-authorization-server` (RFC 8414) and checks that the document names this
@@ -56,10 +48,10 @@ export interface OntraportStrategyOptions
   apiBaseURL?: string;
 }
 
-function ontraportDefinition(options: OntraportStrategyOptions): ProviderDefinition {
-  const common = { name: 'ontraport', packageName: PACKAGE, scopeSeparator: ' ', parseError: parseOntraportError };
+function definition(options: OntraportStrategyOptions): ProviderDefinition {
+  const common = { name: 'ontraport', packageName: PACKAGE, scopeSeparator: ' ', apiBaseURL: API_BASE_URL, parseError: parseOntraportError };
   if (usesMcp(PACKAGE, options)) {
-    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, defaultScope: [MCP_SCOPE], issuer: MCP_ISSUER };
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, defaultScope: [MCP_DEFAULT_SCOPE], issuer: MCP_ISSUER };
     return { ...common, ...mcpDialect(PACKAGE, server, options) };
   }
   return {
@@ -76,19 +68,8 @@ function ontraportDefinition(options: OntraportStrategyOptions): ProviderDefinit
  * Passport strategy for Ontraport. The profile comes from the token response's `account_id` (the
  * guides' servers document no identity endpoint, UNK), or from `userProfileURL` when you set one.
  */
-export class OntraportStrategy extends ProviderStrategy<OntraportStrategyOptions> {
-  readonly apiBaseURL: string;
-
-  constructor(options: OntraportStrategyOptions & WithoutRequest, verify: VerifyFunction<OntraportProfile>);
-  constructor(options: OntraportStrategyOptions & WithoutRequest, verify: VerifyFunctionWithParams<OntraportProfile>);
-  constructor(options: OntraportStrategyOptions & WithRequest, verify: VerifyFunctionWithRequest<OntraportProfile>);
-  constructor(options: OntraportStrategyOptions & WithRequest, verify: VerifyFunctionWithRequestAndParams<OntraportProfile>);
-  // Options typed as the wide interface (passReqToCallback?: boolean): annotate the verify parameters.
-  constructor(options: OntraportStrategyOptions, verify: AnyVerifyFunction<OntraportProfile>);
-  constructor(options: OntraportStrategyOptions, verify: AnyVerifyFunction<OntraportProfile>) {
-    super(ontraportDefinition(options ?? {}), options, verify);
-    this.apiBaseURL = checkEndpointURL(PACKAGE, 'apiBaseURL', options.apiBaseURL ?? API_BASE_URL, options);
-  }
+export class OntraportStrategy extends providerStrategy<OntraportStrategyOptions, OntraportProfile>(PACKAGE, definition) {
+  declare readonly apiBaseURL: string;
 }
 
 export { OntraportStrategy as Strategy };

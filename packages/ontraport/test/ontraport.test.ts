@@ -1,17 +1,20 @@
 import OAuth2Strategy from 'passport-oauth2';
-import { OntraportStrategy, parseOntraportError, parseOntraportTokenProfile } from '../src';
+import { OntraportStrategy, parseOntraportError, type Profile } from '../src';
 import tokenResponse from './fixtures/token-response.json';
 
 const base = { clientID: 'op-client', clientSecret: 'op-secret-value', callbackURL: 'https://app.example/cb' };
 const verify = () => undefined;
 
+// The profile a login builds from its token response (the strategy's protected hook).
+const tokenProfile = (raw: Record<string, unknown>) => (new OntraportStrategy(base, () => undefined) as unknown as { profileFromTokenSet(set: object): Profile | undefined }).profileFromTokenSet({ raw });
+
 describe('Ontraport', () => {
   it('profile: account_id becomes the id; tokens stay out', () => {
-    const profile = parseOntraportTokenProfile(tokenResponse);
+    const profile = tokenProfile(tokenResponse);
     expect(profile).toMatchObject({ provider: 'ontraport', id: '187157', emails: [], photos: [] });
     expect(profile?._raw).not.toContain('op-at-');
     expect(profile?._raw).not.toContain('op-rt-');
-    expect(parseOntraportTokenProfile({ access_token: 'x' })).toBeUndefined();
+    expect(tokenProfile({ access_token: 'x' })).toBeUndefined();
   });
 
   it('errors: RFC 6749 and the REST envelope', () => {
@@ -54,4 +57,8 @@ describe('Ontraport', () => {
     expect(() => new OntraportStrategy({ ...base, authServer: 'v2' as never }, verify)).toThrow(/option "authServer"/);
     expect(() => new OntraportStrategy({ clientID: 'x', callbackURL: '/cb' }, verify)).toThrow(/option "clientSecret"/);
   });
+});
+
+test('a missing options object is the typed "options object is required" error, as in every strategy', () => {
+  expect(() => new OntraportStrategy(undefined as never, () => undefined)).toThrow(new TypeError('@passport-martech/ontraport: options object is required'));
 });

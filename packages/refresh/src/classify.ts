@@ -1,6 +1,6 @@
 import { ErrorCode, OAuthTokenError, isRecord } from '@passport-martech/oauth2';
 
-/** `invalid_grant` from the provider (HubSpot's BAD_REFRESH_TOKEN arrives mapped to it). */
+/** `invalid_grant` from the provider (a provider's own code for it arrives mapped by its error parser). */
 export function isInvalidGrant(error: unknown): boolean {
   return error instanceof OAuthTokenError ? error.code === 'invalid_grant' : isRecord(error) && error.code === 'invalid_grant';
 }

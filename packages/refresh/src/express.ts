@@ -19,7 +19,7 @@ export interface EnsureAccessTokenOptions {
   loginPath?: string | ((provider: string, req: Request) => string);
   /**
    * Answers a request whose user must (re-)authenticate, instead of the default 401. E.g.
-   * `(req, res) => res.redirect('/auth/hubspot')`.
+   * `(req, res) => res.redirect(`/auth/${error.provider}`)`.
    */
   onReauthenticate?: (req: Request, res: Response, next: NextFunction, error: ReauthenticationRequiredError) => void;
 }

@@ -49,7 +49,7 @@ export { RefreshScheduler } from './scheduler';
 export { REFRESH_CHANNELS } from './diagnostics';
 export type { LockEvent, RefreshFlightEvent, SchedulerPassEvent } from './diagnostics';
 export type { RefreshSchedulerOptions, SchedulerPassResult } from './scheduler';
-export { marketoTokenRejected, unauthorizedStatus } from './rejection';
+export { unauthorizedStatus } from './rejection';
 export { storeKey, parseStoreKey } from './keys';
 export type { TokenSet } from '@passport-martech/oauth2';
 

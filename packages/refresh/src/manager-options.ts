@@ -13,6 +13,11 @@ export interface Refresher {
    * strategy's timeout). Only used to derive the default `lockWaitMs`; 10 000 when absent.
    */
   timeoutFor?(name: string): number | undefined;
+  /**
+   * The registered strategy's "token rejected" rule for `fetch` (TokenRefresher: the strategy's
+   * `isTokenRejected`), used when `isTokenRejected` names none for that provider.
+   */
+  rejectionCheck?(name: string): TokenRejectedCheck | undefined;
 }
 
 export interface RetryOptions {
@@ -104,7 +109,10 @@ export interface TokenManagerOptions {
   retry?: RetryOptions | false;
   /** Record each saved token's expiry in a Redis sorted set, for RefreshScheduler. */
   schedule?: ScheduleOptions;
-  /** Per provider: what counts as a rejected token in `fetch` (default: HTTP 401). */
+  /**
+   * Per provider: what counts as a rejected token in `fetch`. Default: the registered strategy's rule
+   * (`refresher.rejectionCheck(provider)`), else HTTP 401.
+   */
   isTokenRejected?: Record<string, TokenRejectedCheck>;
   /**
    * After `fetch` refreshed a rejected token, a rejection of the new token within this many

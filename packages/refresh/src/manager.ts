@@ -1,11 +1,12 @@
 import { expiresWithin, isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
-import { traced } from '@passport-martech/oauth2';
+import { traced } from '@passport-martech/oauth2/provider-kit';
 import { asError } from './classify';
 import { refreshErrorCode, refreshFlights, type RefreshFlightEvent } from './diagnostics';
 import { ReauthenticationRequiredError } from './errors';
 import { Flight, reauth, type FlightContext, type FlightOptions } from './flight';
 import { parseStoreKey, storeKey } from './keys';
+import { unauthorizedStatus } from './rejection';
 import {
   checkKeys,
   nonNegative,
@@ -224,13 +225,13 @@ export class TokenManager {
 
   /**
    * `fetch` with `Authorization: Bearer <token>`. When the answer says the token was rejected (HTTP 401,
-   * or the provider's check — e.g. Marketo's 601/602 in a 200), the token is refreshed once and the
-   * request sent once more. A request whose body is a stream is not sent twice. A token that a refresh
+   * or the provider's rule — an error code inside an HTTP 200, say — given as an option or supplied by
+   * the registered strategy), the token is refreshed once and the request sent once more. A request whose body is a stream is not sent twice. A token that a refresh
    * forced here produced less than `rejectionCooldownMs` ago is not refreshed again: its rejection is
    * returned as it is.
    */
   async fetch(userKey: string, provider: string, url: string | URL, init: RequestInit = {}, options: FetchOptions = {}): Promise<Response> {
-    const rejected = options.isTokenRejected ?? this.#rejectionChecks[provider] ?? ((response: Response) => response.status === 401);
+    const rejected = options.isTokenRejected ?? this.#rejectionChecks[provider] ?? this.#context.refresher.rejectionCheck?.(provider) ?? unauthorizedStatus;
     const token = await this.getAccessToken(userKey, provider);
     const first = await fetch(url, withBearer(init, token));
     if (!(await rejected(first)) || !replayable(init.body)) return first;

@@ -11,8 +11,9 @@ import {
   safeCause,
   scrub,
   toTokenSet,
-} from '@passport-martech/oauth2';
+} from '@passport-martech/oauth2/provider-kit';
 import { StrategyNotRegisteredError } from './errors';
+import type { TokenRejectedCheck } from './manager-options';
 
 /** Extra body parameters of a refresh request (`scope`, ...). Arrays are joined with spaces. */
 export type RefreshParams = Record<string, unknown>;
@@ -46,6 +47,8 @@ export interface RefreshableStrategy {
 interface StrategyInternals {
   name?: string;
   readonly refreshTokenClient?: unknown;
+  /** The provider's "token rejected" rule (ProviderStrategy.isTokenRejected). */
+  isTokenRejected?: (response: Response) => boolean | Promise<boolean>;
   _oauth2?: unknown;
   _refreshURL?: string;
 }
@@ -64,9 +67,10 @@ export interface TokenRefresherOptions {
   timeout?: number;
 }
 
-type Registration =
+type Registration = (
   | { kind: 'client'; name: string; client: TokenClient }
-  | { kind: 'oauth2'; name: string; oauth2: NodeOAuth2Like; clientSecret?: string };
+  | { kind: 'oauth2'; name: string; oauth2: NodeOAuth2Like; clientSecret?: string }
+) & { rejected?: TokenRejectedCheck };
 
 interface RefreshOutcome {
   tokenSet: TokenSet;
@@ -125,9 +129,12 @@ export class TokenRefresher {
     if (strategy == null) throw new Error('Cannot register: strategy is null');
     if (!name) throw new Error('Cannot register: name must be specified, or strategy must include name');
 
+    // Looked up on each call: the strategy's method as it is then (an app may wrap it after use()).
+    const rejected: TokenRejectedCheck | undefined =
+      typeof strategy.isTokenRejected === 'function' ? (response) => (strategy as Required<Pick<StrategyInternals, 'isTokenRejected'>>).isTokenRejected(response) : undefined;
     const client = options.setRefreshOAuth2 ? undefined : ownRefreshClient(strategy);
     if (client) {
-      this.#registrations.set(name, { kind: 'client', name, client });
+      this.#registrations.set(name, { kind: 'client', name, client, rejected });
       return this;
     }
 
@@ -155,13 +162,21 @@ export class TokenRefresher {
         'The OAuth2 adapter used to refresh the token is not configured correctly. Use the setRefreshOAuth2 option to return a OAuth 2.0 adapter.',
       );
     }
-    this.#registrations.set(name, { kind: 'oauth2', name, oauth2: refreshOAuth2, clientSecret: internals?._clientSecret });
+    this.#registrations.set(name, { kind: 'oauth2', name, oauth2: refreshOAuth2, clientSecret: internals?._clientSecret, rejected });
     return this;
   }
 
   /** True when a strategy is registered under `name`. */
   has(name: string): boolean {
     return this.#registrations.has(name);
+  }
+
+  /**
+   * The "token rejected" rule the strategy registered under `name` supplies (`isTokenRejected(response)`,
+   * e.g. an error code inside an HTTP 200 body); undefined when it has none (then: HTTP 401).
+   */
+  rejectionCheck(name: string): TokenRejectedCheck | undefined {
+    return this.#registrations.get(name)?.rejected;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { traced } from '@passport-martech/oauth2';
+import { traced } from '@passport-martech/oauth2/provider-kit';
 import { refreshErrorCode, schedulerPasses, type SchedulerPassEvent } from './diagnostics';
 import { ReauthenticationRequiredError } from './errors';
 import { parseStoreKey } from './keys';

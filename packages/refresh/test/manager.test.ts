@@ -9,7 +9,6 @@ import {
   RefreshLockTimeoutError,
   TokenManager,
   TokenRefresher,
-  marketoTokenRejected,
   storeKey,
   type RefreshErrorEvent,
   type RefreshEvent,
@@ -354,17 +353,6 @@ describe('fetch', () => {
     await manager.fetch('api3', 'hubspot', api());
     expect(refreshCount(sandbox) - before).toBe(1);
   });
-});
-
-test('marketoTokenRejected reads Marketo 601/602 from an HTTP 200 body, and leaves the body readable', async () => {
-  const rejected = await fetch(`${sandbox.url}/marketo/rest/v1/leads.json`, { headers: { Authorization: 'Bearer not-a-marketo-token' } });
-  expect(rejected.status).toBe(200);
-  await expect(marketoTokenRejected(rejected)).resolves.toBe(true);
-  expect(((await rejected.json()) as { errors: { code: string }[] }).errors[0].code).toBe('601');
-  const ok = new Response(JSON.stringify({ success: true, result: [] }), { headers: { 'Content-Type': 'application/json' } });
-  await expect(marketoTokenRejected(ok)).resolves.toBe(false);
-  await expect(marketoTokenRejected(new Response('<html>', { status: 200 }))).resolves.toBe(false);
-  await expect(marketoTokenRejected(new Response('', { status: 401 }))).resolves.toBe(true);
 });
 
 test('options are checked', () => {

@@ -110,6 +110,21 @@ describe('TokenRefresher with our strategy', () => {
     expect(err?.message).toContain('Strategy was not registered to refresh a token');
   });
 
+  test("rejectionCheck(name) is the registered strategy's own isTokenRejected rule", async () => {
+    const strategy = hubspotStrategy(sandbox.url);
+    const refresher = new TokenRefresher().use(strategy).use('plain', plainStrategy());
+    const check = refresher.rejectionCheck('hubspot');
+    // this provider supplies no rule of its own: the strategy's default, HTTP 401
+    await expect(check?.(new Response('', { status: 401 }))).resolves.toBe(true);
+    await expect(check?.(new Response('{}', { status: 200 }))).resolves.toBe(false);
+    const rule = jest.spyOn(strategy, 'isTokenRejected').mockResolvedValue(true);
+    await expect(check?.(new Response('{}', { status: 200 }))).resolves.toBe(true);
+    expect(rule).toHaveBeenCalledTimes(1);
+    // passport-oauth2's strategies carry no rule; an unknown name has none
+    expect(refresher.rejectionCheck('plain')).toBeUndefined();
+    expect(refresher.rejectionCheck('nope')).toBeUndefined();
+  });
+
   test('use() rejects what passport-oauth2-refresh rejects', () => {
     const refresher = new TokenRefresher();
     expect(() => refresher.use(null as never)).toThrow('Cannot register: strategy is null');
