@@ -48,7 +48,7 @@ function caseOf(entry: CatalogEntry, facts: SandboxProviderFacts, flow: SandboxV
     entry,
     facts,
     flow,
-    withDefaults: (s, v) => build({ ...s, ...requiredExampleOptions(entry), ...flow.variant }, v),
+    withDefaults: (s, v) => build({ ...requiredExampleOptions(entry), ...flow.variant, ...s }, v),
     atSandbox: (url, s, v) => build({ ...s, ...sandboxEndpoints(url, entry.id, flow.variant) }, v),
     redirect: {
       pathname: flow.authorizePath,
