@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** `passport-martech-sandbox --port 4000 [--host 127.0.0.1] [--auto-approve]` */
+/** `passport-martech-sandbox --port 4000 [--host 127.0.0.1] [--auto-approve]`, or `--endpoints` */
 import { parseArgs } from 'node:util';
 import { defaultClient } from './config';
+import { describeDialects } from './describe';
 import { startSandbox } from './server';
 import { PROVIDERS } from './providers';
 import { PROVIDER_IDS } from './types';
@@ -13,11 +14,13 @@ function providerNames(): string {
 }
 
 const USAGE = `Usage: passport-martech-sandbox [--port 4000] [--host 127.0.0.1] [--auto-approve]
+       passport-martech-sandbox --endpoints
 
 A local emulator of the ${providerNames()} OAuth dialects.
   --port N          port to listen on (default 4000; 0 picks a free one)
   --host H          address to listen on (default 127.0.0.1)
   --auto-approve    skip the consent page: authorize redirects with a code at once
+  --endpoints       print every provider's endpoints, demo user and answer fields (Markdown) and exit
   --help            this text`;
 
 async function main(): Promise<void> {
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
         port: { type: 'string', default: '4000' },
         host: { type: 'string', default: '127.0.0.1' },
         'auto-approve': { type: 'boolean', default: false },
+        endpoints: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -38,6 +42,10 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.endpoints) {
+    console.log(describeDialects());
     return;
   }
   const port = Number(values.port);
