@@ -1,7 +1,7 @@
 /** The sandbox as a real HubSpot, and the real authorization-code flow to get a first token set. */
 import { HubSpotStrategy, type HubSpotStrategyOptions } from '@passport-martech/hubspot';
 import type { TokenSet } from '@passport-martech/oauth2';
-import { sandboxEndpoints, startSandbox, type RunningSandbox, type StartOptions } from '@passport-martech/sandbox';
+import { sandboxEndpoints, sandboxFacts, startSandbox, type RunningSandbox, type StartOptions } from '@passport-martech/sandbox';
 
 export const CLIENT_ID = 'demo-hubspot-client';
 export const CLIENT_SECRET = 'demo-hubspot-secret';
@@ -11,6 +11,11 @@ export const CALLBACK_URL = 'http://127.0.0.1:3999/cb';
 export function hubspotEndpoints(url: string): { authorizationURL: string; tokenURL: string; userProfileURL: string } {
   const { authorizationURL, tokenURL, userProfileURL } = sandboxEndpoints(url, 'hubspot');
   return { authorizationURL: authorizationURL as string, tokenURL: tokenURL as string, userProfileURL: userProfileURL as string };
+}
+
+/** HubSpot's sample API endpoint (Bearer) in a sandbox at `url`. */
+export function hubspotApiURL(url: string): string {
+  return `${url}/hubspot${sandboxFacts('hubspot').apiPath}`;
 }
 
 export function hubspotOptions(url: string, extra: Partial<HubSpotStrategyOptions> = {}): HubSpotStrategyOptions & { passReqToCallback?: false } {
