@@ -217,49 +217,6 @@ export function catalogEntry(id: ProviderId): CatalogEntry<ProviderId> {
   return catalog.find((entry) => entry.id === id) as CatalogEntry<ProviderId>;
 }
 
-/** A variable every provider has: `<envPrefix>_<suffix>`, read into the setting `setting`. */
-export interface CommonVariable {
-  suffix: string;
-  setting: 'clientID' | 'clientSecret' | 'scope' | 'apiBaseURL' | 'authorizationURL' | 'tokenURL' | 'userProfileURL';
-  describe(name: string): string;
-}
-
-export const commonVariables: readonly CommonVariable[] = [
-  { suffix: 'CLIENT_ID', setting: 'clientID', describe: (name) => `${name} OAuth client id; setting it enables ${name}.` },
-  { suffix: 'CLIENT_SECRET', setting: 'clientSecret', describe: (name) => `${name} OAuth client secret.` },
-  { suffix: 'SCOPE', setting: 'scope', describe: (name) => `${name} scopes, space- or comma-separated (default: the strategy's).` },
-  { suffix: 'API_BASE_URL', setting: 'apiBaseURL', describe: (name) => `${name} REST API base used by "Call the API".` },
-  { suffix: 'AUTHORIZATION_URL', setting: 'authorizationURL', describe: (name) => `Override the ${name} authorization endpoint.` },
-  { suffix: 'TOKEN_URL', setting: 'tokenURL', describe: (name) => `Override the ${name} token endpoint.` },
-  { suffix: 'USER_PROFILE_URL', setting: 'userProfileURL', describe: (name) => `${name} identity endpoint (default: the strategy's).` },
-];
-
-/** The name of a provider's variable: `envVariable(hubspot, 'CLIENT_ID')` is `HUBSPOT_CLIENT_ID`. */
-export function envVariable(entry: Pick<CatalogEntry, 'envPrefix'>, suffix: string): string {
-  return `${entry.envPrefix}_${suffix}`;
-}
-
-/** What switches a provider on, for the home page's "not configured" list. */
-export function enablingVariables(entry: CatalogEntry): string[] {
-  return [
-    envVariable(entry, 'CLIENT_ID'),
-    envVariable(entry, 'CLIENT_SECRET'),
-    ...entry.variables.filter((v) => v.requiredHint !== undefined).map((v) => envVariable(entry, v.suffix)),
-  ];
-}
-
-/** Every variable of one provider, common ones first, with a one-line description and an example value. */
-export function providerVariables(entry: CatalogEntry): { name: string; description: string; example?: string }[] {
-  return [
-    ...commonVariables.map((v) => ({ name: envVariable(entry, v.suffix), description: v.describe(entry.name) })),
-    ...entry.variables.map((v) => ({
-      name: envVariable(entry, v.suffix),
-      description: v.description,
-      example: v.example ?? (v.check.kind === 'choice' ? v.check.choices[0] : undefined),
-    })),
-  ];
-}
-
 /** The options that a strategy needs against the real provider beyond client and callback (e.g. Marketo's instance). */
 export function requiredExampleOptions(entry: CatalogEntry): Record<string, string> {
   return Object.fromEntries(entry.variables.filter((v) => v.requiredHint !== undefined && v.example).map((v) => [v.option, v.example as string]));
