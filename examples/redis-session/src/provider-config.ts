@@ -3,10 +3,10 @@
  * names). In demo mode (a sandbox URL) every provider is configured, with the sandbox's demo client and
  * endpoints; a variable that is set still wins.
  */
+import { sandboxEndpoints, sandboxUserinfoURL, sandboxVariants } from '@passport-martech/sandbox';
 import { catalog, type CatalogEntry, type ProviderId, type ProviderVariable } from './catalog';
 import { parseScope, type EnvReader } from './env';
 import { commonVariable, envVariable } from './provider-variables';
-import { sandboxEndpointsFor } from './sandbox-endpoints';
 
 /** What every provider takes; URLs override the package defaults ("only URLs change" for a sandbox). */
 export interface ProviderSettings {
@@ -35,6 +35,18 @@ export function readProviders(r: EnvReader, sandboxUrl: string | undefined, time
     if (settings) providers[entry.id] = settings;
   }
   return providers;
+}
+
+/**
+ * The strategy options that point a provider at the sandbox (the sandbox derives them from its dialect
+ * tables), for the variant these options choose (e.g. `authServer: 'mcp'`). A provider that documents no
+ * identity endpoint gets the sandbox's own `/userinfo`.
+ */
+function sandboxSettings(sandboxUrl: string, id: ProviderId, options: Readonly<Record<string, unknown>>): Record<string, string> {
+  const chosen = sandboxVariants(id).filter((variant) => Object.entries(variant).every(([key, value]) => options[key] === value));
+  const endpoints = sandboxEndpoints(sandboxUrl, id, Object.assign({}, ...chosen));
+  const userProfileURL = endpoints.userProfileURL ?? sandboxUserinfoURL(sandboxUrl, id);
+  return userProfileURL ? { ...endpoints, userProfileURL } : endpoints;
 }
 
 function readVariable(r: EnvReader, name: string, variable: ProviderVariable): string | undefined {
@@ -76,7 +88,7 @@ function readProvider(r: EnvReader, entry: CatalogEntry<ProviderId>, sandboxUrl:
     r.problems.splice(beforeOptions, 0, `${secretVariable} is required when ${idVariable} is set`);
   }
 
-  const sandbox: Record<string, string | undefined> = sandboxUrl ? sandboxEndpointsFor(sandboxUrl, entry.id, options) : {};
+  const sandbox: Record<string, string | undefined> = sandboxUrl ? sandboxSettings(sandboxUrl, entry.id, options) : {};
   for (const variable of entry.variables) {
     const name = envVariable(entry, variable.suffix);
     options[variable.option] ??= sandbox[variable.option];
@@ -86,6 +98,8 @@ function readProvider(r: EnvReader, entry: CatalogEntry<ProviderId>, sandboxUrl:
   }
   const url = (setting: 'authorizationURL' | 'tokenURL' | 'userProfileURL' | 'apiBaseURL') => r.url(commonVariable(entry, setting)) ?? sandbox[setting];
   return {
+    // Whatever else the sandbox needs (an MCP `resource`), then the provider's own options.
+    ...sandbox,
     ...options,
     clientID,
     clientSecret,
