@@ -70,14 +70,6 @@ export interface SampleApiCall {
   label: string;
 }
 
-/** An alternative configuration a person can choose (tested by the conformance suite and the sandbox). */
-export interface ProviderVariant {
-  /** Short label, e.g. `mcp`. */
-  label: string;
-  /** Strategy options that select it; also the `variant` argument of `sandboxEndpoints()`. */
-  options: Record<string, string>;
-}
-
 export interface CatalogEntry<Id extends string = string> {
   /** Strategy name, sandbox path prefix and URL segment (`/auth/<id>`). */
   id: Id;
@@ -99,8 +91,6 @@ export interface CatalogEntry<Id extends string = string> {
    * TokenManager's `isTokenRejected`); absent = HTTP 401 only.
    */
   tokenRejected?: TokenRejectedCheck;
-  /** Alternatives besides the default (conformance runs each against the sandbox). */
-  variants: readonly ProviderVariant[];
 }
 
 /** Keeps the literal id, so `ProviderId` below is a union. */
@@ -114,7 +104,6 @@ const AUTH_SERVER: ProviderVariable = {
   description: 'guide (default) or mcp: which authorization server (mcp: a public client, no secret needed).',
   check: { kind: 'choice', choices: ['guide', 'mcp'] },
 };
-const MCP_VARIANT: ProviderVariant = { label: 'mcp', options: { authServer: 'mcp' } };
 const isMcp = (options: Readonly<Record<string, unknown>>) => options.authServer === 'mcp';
 
 const hubspot = provider({
@@ -141,7 +130,6 @@ const hubspot = provider({
     // kit-rename: HubSpot's `apiHost` becomes `apiBaseURL`; drop the `apiHost` line and the cast once merged.
     new HubSpotStrategy({ ...settings, ...(settings.apiBaseURL ? { apiHost: settings.apiBaseURL } : {}) } as HubSpotStrategyOptions, verify),
   sampleApiCall: { path: '/crm/v3/objects/contacts?limit=2', label: 'GET /crm/v3/objects/contacts' },
-  variants: [],
 });
 
 const marketo = provider({
@@ -163,7 +151,6 @@ const marketo = provider({
   sampleApiCall: { path: '/v1/leads.json?filterType=email&filterValues=ada@example.com', label: 'GET /rest/v1/leads.json' },
   // Marketo answers a rejected token with HTTP 200 and error 601/602 in the body (docs/providers.md).
   tokenRejected: marketoTokenRejected,
-  variants: [],
 });
 
 const ontraport = provider({
@@ -175,7 +162,6 @@ const ontraport = provider({
   defaultApiBaseURL: () => 'https://api.ontraport.com/1',
   createStrategy: (settings, verify) => new OntraportStrategy(settings as OntraportStrategyOptions, verify),
   sampleApiCall: { path: '/Contacts?range=2', label: 'GET /1/Contacts' },
-  variants: [MCP_VARIANT],
 });
 
 const customerio = provider({
@@ -187,7 +173,6 @@ const customerio = provider({
   defaultApiBaseURL: (options) => (options.region === 'eu' ? 'https://api-eu.customer.io/v1' : 'https://api.customer.io/v1'),
   createStrategy: (settings, verify) => new CustomerIoStrategy(settings as CustomerIoStrategyOptions, verify),
   sampleApiCall: { path: '/customers', label: 'GET /v1/customers' },
-  variants: [MCP_VARIANT],
 });
 
 const boomtown = provider({
@@ -198,7 +183,6 @@ const boomtown = provider({
   defaultApiBaseURL: () => 'https://api.boomtownroi.com/v1',
   createStrategy: (settings, verify) => new BoomTownStrategy(settings as BoomTownStrategyOptions, verify),
   sampleApiCall: { path: '/leads', label: 'GET /v1/leads' },
-  variants: [],
 });
 
 /** Every provider, in page order. */

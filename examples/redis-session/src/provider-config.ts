@@ -3,7 +3,7 @@
  * names). In demo mode (a sandbox URL) every provider is configured, with the sandbox's demo client and
  * endpoints; a variable that is set still wins.
  */
-import { sandboxEndpoints, sandboxUserinfoURL, sandboxVariants } from '@passport-martech/sandbox';
+import { sandboxEndpoints, sandboxFacts, sandboxUserinfoURL, sandboxVariants } from '@passport-martech/sandbox';
 import { catalog, type CatalogEntry, type ProviderId, type ProviderVariable } from './catalog';
 import { parseScope, type EnvReader } from './env';
 import { commonVariable, envVariable } from './provider-variables';
@@ -68,8 +68,9 @@ function readProvider(r: EnvReader, entry: CatalogEntry<ProviderId>, sandboxUrl:
   let clientSecret = r.get(secretVariable);
   if (clientID === undefined && sandboxUrl !== undefined) {
     // The sandbox's default client (demo credentials, not secrets).
-    clientID = `demo-${entry.id}-client`;
-    clientSecret ??= `demo-${entry.id}-secret`;
+    const { client } = sandboxFacts(entry.id);
+    clientID = client.clientId;
+    clientSecret ??= client.clientSecret;
   }
   if (clientID === undefined) {
     if (clientSecret !== undefined) r.problems.push(`${secretVariable} is set but ${idVariable} is not: set both to enable ${entry.name}`);

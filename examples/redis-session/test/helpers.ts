@@ -1,7 +1,7 @@
 /** Test helpers: a private redis-server, the sandbox, app instances, and a login that clicks through. */
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { startSandbox, type RunningSandbox, type SandboxOptions } from '@passport-martech/sandbox';
+import { sandboxFacts, startSandbox, type RunningSandbox, type SandboxOptions } from '@passport-martech/sandbox';
 import { createApp, type AppHandle } from '../src/app';
 import type { ProviderId } from '../src/catalog';
 import { loadConfig, type AppConfig } from '../src/config';
@@ -17,7 +17,7 @@ export const BASE_URL = 'http://localhost:3999';
 
 /** The email of the sandbox's default user of a provider. */
 export function demoEmail(provider: ProviderId): string {
-  return `demo+${provider}@example.com`;
+  return sandboxFacts(provider).defaultUser.email;
 }
 
 export async function sandboxFor(options: SandboxOptions = {}): Promise<RunningSandbox> {
