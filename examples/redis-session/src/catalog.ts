@@ -70,14 +70,6 @@ export interface SampleApiCall {
   label: string;
 }
 
-/** An alternative configuration a person can choose (tested by the conformance suite and the sandbox). */
-export interface ProviderVariant {
-  /** Short label, e.g. `mcp`. */
-  label: string;
-  /** Strategy options that select it; also the `variant` argument of `sandboxEndpoints()`. */
-  options: Record<string, string>;
-}
-
 export interface CatalogEntry<Id extends string = string> {
   /** Strategy name, sandbox path prefix and URL segment (`/auth/<id>`). */
   id: Id;
@@ -99,8 +91,6 @@ export interface CatalogEntry<Id extends string = string> {
    * TokenManager's `isTokenRejected`); absent = HTTP 401 only.
    */
   tokenRejected?: TokenRejectedCheck;
-  /** Alternatives besides the default (conformance runs each against the sandbox). */
-  variants: readonly ProviderVariant[];
 }
 
 /** Keeps the literal id, so `ProviderId` below is a union. */
@@ -114,7 +104,6 @@ const AUTH_SERVER: ProviderVariable = {
   description: 'guide (default) or mcp: which authorization server (mcp: a public client, no secret needed).',
   check: { kind: 'choice', choices: ['guide', 'mcp'] },
 };
-const MCP_VARIANT: ProviderVariant = { label: 'mcp', options: { authServer: 'mcp' } };
 const isMcp = (options: Readonly<Record<string, unknown>>) => options.authServer === 'mcp';
 
 const hubspot = provider({
@@ -141,7 +130,6 @@ const hubspot = provider({
     // kit-rename: HubSpot's `apiHost` becomes `apiBaseURL`; drop the `apiHost` line and the cast once merged.
     new HubSpotStrategy({ ...settings, ...(settings.apiBaseURL ? { apiHost: settings.apiBaseURL } : {}) } as HubSpotStrategyOptions, verify),
   sampleApiCall: { path: '/crm/v3/objects/contacts?limit=2', label: 'GET /crm/v3/objects/contacts' },
-  variants: [],
 });
 
 const marketo = provider({
@@ -163,7 +151,6 @@ const marketo = provider({
   sampleApiCall: { path: '/v1/leads.json?filterType=email&filterValues=ada@example.com', label: 'GET /rest/v1/leads.json' },
   // Marketo answers a rejected token with HTTP 200 and error 601/602 in the body (docs/providers.md).
   tokenRejected: marketoTokenRejected,
-  variants: [],
 });
 
 const ontraport = provider({
@@ -175,7 +162,6 @@ const ontraport = provider({
   defaultApiBaseURL: () => 'https://api.ontraport.com/1',
   createStrategy: (settings, verify) => new OntraportStrategy(settings as OntraportStrategyOptions, verify),
   sampleApiCall: { path: '/Contacts?range=2', label: 'GET /1/Contacts' },
-  variants: [MCP_VARIANT],
 });
 
 const customerio = provider({
@@ -187,7 +173,6 @@ const customerio = provider({
   defaultApiBaseURL: (options) => (options.region === 'eu' ? 'https://api-eu.customer.io/v1' : 'https://api.customer.io/v1'),
   createStrategy: (settings, verify) => new CustomerIoStrategy(settings as CustomerIoStrategyOptions, verify),
   sampleApiCall: { path: '/customers', label: 'GET /v1/customers' },
-  variants: [MCP_VARIANT],
 });
 
 const boomtown = provider({
@@ -198,7 +183,6 @@ const boomtown = provider({
   defaultApiBaseURL: () => 'https://api.boomtownroi.com/v1',
   createStrategy: (settings, verify) => new BoomTownStrategy(settings as BoomTownStrategyOptions, verify),
   sampleApiCall: { path: '/leads', label: 'GET /v1/leads' },
-  variants: [],
 });
 
 /** Every provider, in page order. */
@@ -215,49 +199,6 @@ export function isProviderId(value: unknown): value is ProviderId {
 /** The entry of a provider id. */
 export function catalogEntry(id: ProviderId): CatalogEntry<ProviderId> {
   return catalog.find((entry) => entry.id === id) as CatalogEntry<ProviderId>;
-}
-
-/** A variable every provider has: `<envPrefix>_<suffix>`, read into the setting `setting`. */
-export interface CommonVariable {
-  suffix: string;
-  setting: 'clientID' | 'clientSecret' | 'scope' | 'apiBaseURL' | 'authorizationURL' | 'tokenURL' | 'userProfileURL';
-  describe(name: string): string;
-}
-
-export const commonVariables: readonly CommonVariable[] = [
-  { suffix: 'CLIENT_ID', setting: 'clientID', describe: (name) => `${name} OAuth client id; setting it enables ${name}.` },
-  { suffix: 'CLIENT_SECRET', setting: 'clientSecret', describe: (name) => `${name} OAuth client secret.` },
-  { suffix: 'SCOPE', setting: 'scope', describe: (name) => `${name} scopes, space- or comma-separated (default: the strategy's).` },
-  { suffix: 'API_BASE_URL', setting: 'apiBaseURL', describe: (name) => `${name} REST API base used by "Call the API".` },
-  { suffix: 'AUTHORIZATION_URL', setting: 'authorizationURL', describe: (name) => `Override the ${name} authorization endpoint.` },
-  { suffix: 'TOKEN_URL', setting: 'tokenURL', describe: (name) => `Override the ${name} token endpoint.` },
-  { suffix: 'USER_PROFILE_URL', setting: 'userProfileURL', describe: (name) => `${name} identity endpoint (default: the strategy's).` },
-];
-
-/** The name of a provider's variable: `envVariable(hubspot, 'CLIENT_ID')` is `HUBSPOT_CLIENT_ID`. */
-export function envVariable(entry: Pick<CatalogEntry, 'envPrefix'>, suffix: string): string {
-  return `${entry.envPrefix}_${suffix}`;
-}
-
-/** What switches a provider on, for the home page's "not configured" list. */
-export function enablingVariables(entry: CatalogEntry): string[] {
-  return [
-    envVariable(entry, 'CLIENT_ID'),
-    envVariable(entry, 'CLIENT_SECRET'),
-    ...entry.variables.filter((v) => v.requiredHint !== undefined).map((v) => envVariable(entry, v.suffix)),
-  ];
-}
-
-/** Every variable of one provider, common ones first, with a one-line description and an example value. */
-export function providerVariables(entry: CatalogEntry): { name: string; description: string; example?: string }[] {
-  return [
-    ...commonVariables.map((v) => ({ name: envVariable(entry, v.suffix), description: v.describe(entry.name) })),
-    ...entry.variables.map((v) => ({
-      name: envVariable(entry, v.suffix),
-      description: v.description,
-      example: v.example ?? (v.check.kind === 'choice' ? v.check.choices[0] : undefined),
-    })),
-  ];
 }
 
 /** The options that a strategy needs against the real provider beyond client and callback (e.g. Marketo's instance). */
