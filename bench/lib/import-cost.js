@@ -14,20 +14,15 @@
 const { spawnSync } = require('node:child_process');
 const { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } = require('node:fs');
 const { dirname, join, relative, sep } = require('node:path');
+const { catalog } = require('@passport-martech/example-redis-session/catalog');
+const { sandboxFacts } = require('@passport-martech/sandbox');
 const { median } = require('./util');
 
 const BENCH_DIR = join(__dirname, '..');
 
-const OURS = [
-  '@passport-martech/hubspot',
-  '@passport-martech/marketo',
-  '@passport-martech/ontraport',
-  '@passport-martech/customerio',
-  '@passport-martech/boomtown',
-  '@passport-martech/oauth2',
-  '@passport-martech/refresh',
-];
-const STRATEGIES = OURS.slice(0, 5);
+/** Every strategy of the example's catalog (its package named by the provider's sandbox dialect), then the shared layers. */
+const STRATEGIES = catalog.map((entry) => sandboxFacts(entry.id).strategyPackage);
+const OURS = [...STRATEGIES, '@passport-martech/oauth2', '@passport-martech/refresh'];
 const BASELINES = ['passport-oauth2', 'passport-hubspot-oauth2'];
 
 function script(name) {

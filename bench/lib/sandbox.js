@@ -1,20 +1,16 @@
 'use strict';
 /** Starts the sandbox (in a child process) and talks to it: stats, reset, expire, a first login. */
 const { join } = require('node:path');
+const { sandboxEndpoints, sandboxFacts } = require('@passport-martech/sandbox');
 const { startChild } = require('./util');
 
-const HUBSPOT = {
-  clientID: 'demo-hubspot-client',
-  clientSecret: 'demo-hubspot-secret',
-  callbackURL: 'http://127.0.0.1:3999/cb',
-};
+/** The bench measures HubSpot (its baseline is passport-hubspot-oauth2), with the sandbox's default client. */
+const { clientId, clientSecret } = sandboxFacts('hubspot').client;
+const HUBSPOT = { clientID: clientId, clientSecret, callbackURL: 'http://127.0.0.1:3999/cb' };
 
+/** The strategy options that point HubSpot at the sandbox, from its dialect (the one place paths are written). */
 function hubspotEndpoints(url) {
-  return {
-    authorizationURL: `${url}/hubspot/oauth/authorize`,
-    tokenURL: `${url}/hubspot/oauth/2026-03/token`,
-    userProfileURL: `${url}/hubspot/oauth/2026-03/token/introspect`,
-  };
+  return sandboxEndpoints(url, 'hubspot');
 }
 
 async function control(url, method, path, body) {
@@ -48,7 +44,8 @@ function upstreamCalls(stats, provider = 'hubspot') {
 
 /** The authorization-code flow by hand (authorize is auto-approved): the raw HubSpot token response. */
 async function hubspotLogin(url) {
-  const authorize = new URL(`${url}/hubspot/oauth/authorize`);
+  const endpoints = hubspotEndpoints(url);
+  const authorize = new URL(endpoints.authorizationURL);
   authorize.search = new URLSearchParams({
     response_type: 'code',
     client_id: HUBSPOT.clientID,
@@ -60,7 +57,7 @@ async function hubspotLogin(url) {
   const location = redirect.headers.get('location');
   const code = location && new URL(location).searchParams.get('code');
   if (!code) throw new Error(`sandbox authorize answered ${redirect.status} without a code`);
-  const response = await globalThis.fetch(`${url}/hubspot/oauth/2026-03/token`, {
+  const response = await globalThis.fetch(endpoints.tokenURL, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({
@@ -89,7 +86,7 @@ function expiredTokenSet(raw) {
 
 /** One refresh_token grant straight at the sandbox: is this refresh token still good? */
 async function refreshTokenWorks(url, refreshToken) {
-  const response = await globalThis.fetch(`${url}/hubspot/oauth/2026-03/token`, {
+  const response = await globalThis.fetch(hubspotEndpoints(url).tokenURL, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: HUBSPOT.clientID, client_secret: HUBSPOT.clientSecret }),

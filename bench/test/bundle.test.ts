@@ -4,10 +4,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { catalog } from '@passport-martech/example-redis-session/catalog';
+import { sandboxFacts } from '@passport-martech/sandbox';
 
-const PACKAGES = ['oauth2', 'hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'];
 const root = resolve(__dirname, '..', '..');
+/** The shared layer and every catalog provider's strategy package (packages/<dir>), as its sandbox dialect names it. */
+const PACKAGES = ['oauth2', ...catalog.map((entry) => basename(dirname(require.resolve(`${sandboxFacts(entry.id).strategyPackage}/package.json`))))];
 
 test.each(PACKAGES)('%s: dist holds one bundle and its map, the map names published sources', (name) => {
   const dist = join(root, 'packages', name, 'dist');

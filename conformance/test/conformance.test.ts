@@ -8,6 +8,8 @@ import { Passport } from 'passport';
 import request from 'supertest';
 import { startSandbox } from '@passport-martech/sandbox';
 import type { ProviderStrategy, TokenParams } from '@passport-martech/oauth2';
+import { sandboxProviders, type ProviderId } from '@passport-martech/sandbox';
+import { catalog } from '@passport-martech/example-redis-session/catalog';
 import { CaseSettings, ProviderCase, providerCases } from './providers';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
@@ -30,8 +32,8 @@ interface Harness {
 
 function settingsFor(testCase: ProviderCase): CaseSettings {
   return {
-    clientID: `demo-${testCase.id}-client`,
-    clientSecret: `demo-${testCase.id}-secret`,
+    clientID: testCase.facts.client.clientId,
+    clientSecret: testCase.facts.client.clientSecret,
     callbackURL: `${CALLBACK_ORIGIN}/auth/${testCase.id}/callback`,
     timeout: TIMEOUT_MS,
   };
@@ -94,6 +96,12 @@ function assertNoSecrets(text: string, testCase: ProviderCase, back?: URL): void
   if (state) expect(text).not.toContain(state);
 }
 
+test('the catalog and the sandbox serve the same providers, each with every dialect configuration', () => {
+  expect(catalog.map((e) => e.id).sort()).toEqual(sandboxProviders().sort());
+  expect(new Set(providerCases.map((c) => c.id))).toEqual(new Set(sandboxProviders()));
+  expect(providerCases.length).toBeGreaterThan(sandboxProviders().length); // the variants are in
+});
+
 describe.each(providerCases)('$label', (testCase) => {
   let sandbox: Sandbox;
   beforeAll(async () => {
@@ -112,16 +120,20 @@ describe.each(providerCases)('$label', (testCase) => {
         attempt.fail = reject;
         attempt.authenticate({ query: {}, headers: {}, session: { save: (cb: () => void) => cb() } } as never, {});
       });
-      expect(url.origin).toBe(testCase.redirect.origin);
+      // The real provider: an https origin that is not the loopback sandbox, at the path the dialect mirrors.
+      expect(url.protocol).toBe('https:');
+      expect(['127.0.0.1', 'localhost', '[::1]']).not.toContain(url.hostname);
       expect(url.pathname).toBe(testCase.redirect.pathname);
-      expect(url.searchParams.get('client_id')).toBe(`demo-${testCase.id}-client`);
+      expect(url.searchParams.get('client_id')).toBe(testCase.facts.client.clientId);
       expect(url.searchParams.get('redirect_uri')).toBe(settingsFor(testCase).callbackURL);
       expect(url.searchParams.get('response_type')).toBe('code');
       expect(url.searchParams.get('scope')).toBe(testCase.redirect.scope);
       expect(url.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{32}$/);
       expect(url.searchParams.get('code_challenge_method')).toBe(testCase.redirect.pkce ? 'S256' : null);
       expect(url.searchParams.has('code_challenge')).toBe(testCase.redirect.pkce);
-      for (const [key, value] of Object.entries(testCase.redirect.extra ?? {})) expect(url.searchParams.get(key)).toBe(value);
+      // RFC 8707: an MCP server requires the resource indicator, the https URL of the MCP server.
+      if (testCase.redirect.resource) expect(new URL(url.searchParams.get('resource') as string).protocol).toBe('https:');
+      else expect(url.searchParams.has('resource')).toBe(false);
     });
 
     it('at the sandbox: only the URL base differs', async () => {
@@ -151,7 +163,7 @@ describe.each(providerCases)('$label', (testCase) => {
       expect(Array.isArray(profile.emails)).toBe(true);
       expect(JSON.stringify(profile)).not.toContain(accessToken);
       expect(response.body.user).toEqual({ id: profile.id, provider: testCase.id });
-      expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 1 });
+      expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ token: 1 });
     });
 
     it('the refresh grant works through the strategy token client in the same dialect', async () => {
@@ -160,7 +172,7 @@ describe.each(providerCases)('$label', (testCase) => {
       const first = h.captured[0] as Captured;
       const refreshed = await h.strategy.refreshTokenClient.refresh(first.refreshToken as string);
       expect(refreshed.accessToken).not.toBe(first.accessToken);
-      expect(sandbox.stats()[testCase.id]).toMatchObject({ refresh: 1 });
+      expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ refresh: 1 });
     });
   });
 
@@ -177,7 +189,7 @@ describe.each(providerCases)('$label', (testCase) => {
 
     it.each(tokenFaults)('token endpoint fault $fault -> $code', async ({ fault, status, code }) => {
       const h = harness(testCase, sandbox);
-      await sandbox.addFault({ provider: testCase.id, endpoint: 'token', fault });
+      await sandbox.addFault({ provider: testCase.id as ProviderId, endpoint: 'token', fault });
       const { response, back, elapsed } = await login(h, testCase);
       expect(response.status).toBe(502);
       expect(response.body.status).toBe(status);
@@ -190,7 +202,7 @@ describe.each(providerCases)('$label', (testCase) => {
 
     it('a token endpoint slower than timeout -> OAUTH_TIMEOUT within timeout + 1 s', async () => {
       const h = harness(testCase, sandbox);
-      await sandbox.addFault({ provider: testCase.id, endpoint: 'token', fault: 'delay', delayMs: TIMEOUT_MS + 1500 });
+      await sandbox.addFault({ provider: testCase.id as ProviderId, endpoint: 'token', fault: 'delay', delayMs: TIMEOUT_MS + 1500 });
       const { response, back, elapsed } = await login(h, testCase);
       expect(response.body).toMatchObject({ name: 'OAuthRequestError', code: 'OAUTH_TIMEOUT' });
       expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
@@ -212,7 +224,7 @@ describe.each(providerCases)('$label', (testCase) => {
         const response = await h.agent.get(denied.pathname + denied.search);
         expect(response.status).toBe(302);
         expect(response.headers.location).toBe('/failed');
-        expect(manual.stats()[testCase.id]).toMatchObject({ token: 0 });
+        expect(manual.stats()[testCase.id as ProviderId]).toMatchObject({ token: 0 });
       } finally {
         await manual.close();
       }
@@ -224,7 +236,7 @@ describe.each(providerCases)('$label', (testCase) => {
       back.searchParams.set('state', 'forged-state-value-0123456789');
       const response = await h.agent.get(back.pathname + back.search);
       expect(response.headers.location).toBe('/failed');
-      expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 0 });
+      expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ token: 0 });
       const failed = await h.agent.get('/failed');
       expect(failed.body.messages.join(' ')).toMatch(/state/i);
       assertNoSecrets(JSON.stringify(failed.body), testCase, back);
@@ -236,14 +248,14 @@ describe.each(providerCases)('$label', (testCase) => {
       expect((await h.agent.get(back.pathname + back.search)).status).toBe(200);
       const replay = await h.agent.get(back.pathname + back.search);
       expect(replay.headers.location).toBe('/failed');
-      expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 1 });
+      expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ token: 1 });
     });
 
     it('the same callback 5 times at once with one cookie -> one token request, every copy signed in as the same user or a clean state failure, the tokens still valid', async () => {
       const h = harness(testCase, sandbox);
       const back = await approve(await begin(h, testCase));
       const copies = await Promise.all(Array.from({ length: 5 }, () => h.agent.get(back.pathname + back.search)));
-      expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 1 });
+      expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ token: 1 });
       expect(h.captured).toHaveLength(1);
       const user = (h.captured[0] as Captured).profile.id;
       // Copies in flight with the first wait for it and end signed in as the same user; a copy that arrives
@@ -252,7 +264,7 @@ describe.each(providerCases)('$label', (testCase) => {
       expect(outcomes.filter((o) => o !== '302 /failed')).toEqual(expect.arrayContaining([`user ${user}`]));
       expect(new Set(outcomes.filter((o) => o !== '302 /failed'))).toEqual(new Set([`user ${user}`]));
       // The sandbox revokes every token of a code that is exchanged twice: this call fails if it was.
-      const api = await apiGet(h.strategy, `${sandbox.url}/${testCase.id}${API_PATHS[testCase.id]}`, (h.captured[0] as Captured).accessToken);
+      const api = await apiGet(h.strategy, `${sandbox.url}/${testCase.id}${testCase.facts.apiPath}`, (h.captured[0] as Captured).accessToken);
       expect(api.status).toBe(200);
     });
 
@@ -262,19 +274,10 @@ describe.each(providerCases)('$label', (testCase) => {
       const back = await approve(await begin(other, testCase));
       const response = await h.agent.get(back.pathname + back.search);
       expect(response.headers.location).toBe('/failed');
-      expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 0 });
+      expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ token: 0 });
     });
   });
 });
-
-/** Each provider's sample API endpoint in the sandbox (Bearer token). */
-const API_PATHS: Record<ProviderCase['id'], string> = {
-  hubspot: '/crm/v3/objects/contacts',
-  marketo: '/rest/v1/leads.json',
-  ontraport: '/1/Contacts',
-  customerio: '/v1/customers',
-  boomtown: '/v1/leads',
-};
 
 /** A GET through the strategy's node-oauth client, as third-party helpers make it. */
 function apiGet(strategy: ProviderStrategy, url: string, accessToken: string): Promise<{ status: number }> {

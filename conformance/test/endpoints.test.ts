@@ -1,34 +1,32 @@
 /**
  * Every provider's endpoint options require https (the client secret, the code and the tokens travel
- * there), except loopback hosts and with the documented `allowInsecureHttp: true` opt-in. One table per
- * provider: the options that take a URL, and what else the option needs to be read.
+ * there), except loopback hosts and with the documented `allowInsecureHttp: true` opt-in. Every catalog
+ * provider and dialect configuration: the options that take a URL (read from its sandbox endpoints).
  */
-import { BoomTownStrategy } from '@passport-martech/boomtown';
-import { CustomerIoStrategy } from '@passport-martech/customerio';
-import { HubSpotStrategy } from '@passport-martech/hubspot';
-import { MarketoClientCredentials, MarketoStrategy } from '@passport-martech/marketo';
-import { OntraportStrategy } from '@passport-martech/ontraport';
+import { MarketoClientCredentials } from '@passport-martech/marketo';
+import { sandboxEndpoints } from '@passport-martech/sandbox';
+import { providerCases } from './providers';
 
 const SECRET = 'conformance-secret-value-123';
 const base = { clientID: 'client', clientSecret: SECRET, callbackURL: 'http://127.0.0.1:3999/cb' };
 const verify = (() => undefined) as never;
+/** URL options every strategy takes (ProviderStrategyOptions). */
 const COMMON = ['authorizationURL', 'tokenURL', 'userProfileURL'];
 
 type Build = (options: Record<string, unknown>) => unknown;
 
-const cases: { label: string; build: Build; options: string[]; extra?: Record<string, unknown> }[] = [
-  { label: 'hubspot', build: (o) => new HubSpotStrategy({ ...base, ...o } as never, verify), options: [...COMMON, 'apiBaseURL'] },
+/**
+ * Each catalog provider in each dialect configuration: the common URL options plus every URL option its
+ * sandbox endpoints name (`apiBaseURL`, `instanceURL`, `resource`, ...), the real-deployment options set.
+ */
+const cases: { label: string; build: Build; options: string[] }[] = [
+  ...providerCases.map((c) => ({
+    label: c.label,
+    build: ((o) => c.withDefaults({ ...base, ...o } as never, verify)) as Build,
+    options: [...new Set([...COMMON, ...Object.keys(sandboxEndpoints('http://127.0.0.1:4000', c.id, c.flow.variant)).filter((k) => !(k in c.flow.variant))])],
+  })),
   {
-    label: 'marketo',
-    build: (o) => new MarketoStrategy({ ...base, instanceURL: 'https://app-ab12.marketo.com', ...o } as never, verify),
-    options: [...COMMON, 'instanceURL'],
-  },
-  { label: 'ontraport', build: (o) => new OntraportStrategy({ ...base, ...o } as never, verify), options: [...COMMON, 'apiBaseURL'] },
-  { label: 'ontraport (mcp)', build: (o) => new OntraportStrategy({ ...base, authServer: 'mcp', ...o } as never, verify), options: [...COMMON, 'resource'] },
-  { label: 'customerio', build: (o) => new CustomerIoStrategy({ ...base, ...o } as never, verify), options: [...COMMON, 'apiBaseURL'] },
-  { label: 'customerio (mcp)', build: (o) => new CustomerIoStrategy({ ...base, authServer: 'mcp', ...o } as never, verify), options: [...COMMON, 'resource'] },
-  { label: 'boomtown', build: (o) => new BoomTownStrategy({ ...base, ...o } as never, verify), options: [...COMMON, 'apiBaseURL'] },
-  {
+    // Not a strategy: Marketo's client-credentials client, with its own two URL options.
     label: 'marketo client credentials',
     build: (o) => new MarketoClientCredentials({ clientId: 'client', clientSecret: SECRET, identityURL: 'https://x.mktorest.com/identity', restURL: 'https://x.mktorest.com/rest', ...o } as never),
     options: ['identityURL', 'restURL'],

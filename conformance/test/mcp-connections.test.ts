@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto';
 import express, { NextFunction, Request, Response } from 'express';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { startSandbox, type RunningSandbox } from '@passport-martech/sandbox';
-import { MemoryClientStore, type ClientStore } from '@passport-martech/oauth2';
-import { OntraportStrategy } from '@passport-martech/ontraport';
-import { CustomerIoStrategy } from '@passport-martech/customerio';
+import { sandboxEndpoints, startSandbox, type RunningSandbox } from '@passport-martech/sandbox';
+import { MemoryClientStore, type ClientStore, type ProviderStrategy } from '@passport-martech/oauth2';
+import { mcpCases } from './providers';
 
 const KEY = randomBytes(32);
 const CALLBACK = 'http://127.0.0.1:3999/auth/mcp/callback';
@@ -24,11 +23,11 @@ beforeAll(async () => {
 afterAll(() => sb.close());
 beforeEach(() => sb.reset());
 
-const PROVIDERS = [
-  { id: 'ontraport', Strategy: OntraportStrategy, sendsIss: true },
-  { id: 'customerio', Strategy: CustomerIoStrategy, sendsIss: false },
-] as const;
+/** Every catalog provider configuration whose sandbox dialect is an MCP authorization server. */
+const PROVIDERS = mcpCases.map((c) => ({ id: c.id, label: c.label, case: c, sendsIss: c.flow.authorizationServer?.issParameter === true }));
 type Provider = (typeof PROVIDERS)[number];
+/** A registrable strategy (MCP), as these tests drive it. */
+type McpStrategy = ProviderStrategy & { ready(): Promise<void> };
 
 interface Outcome {
   status: number;
@@ -40,15 +39,15 @@ interface Outcome {
 function appInstance(provider: Provider, options: Record<string, unknown>) {
   const profiles: unknown[] = [];
   const refreshTokens: string[] = [];
-  const Strategy = provider.Strategy as unknown as new (o: object, v: unknown) => OntraportStrategy;
-  const strategy = new Strategy(
-    { authServer: 'mcp', callbackURL: CALLBACK, state: { cookie: { key: KEY } }, resource: `${sb.url}/${provider.id}/mcp`, ...options },
-    (_a: string, refreshToken: string, profile: unknown, done: (e: unknown, u?: unknown) => void) => {
+  const resource = `${sb.url}/${provider.id}${provider.case.flow.authorizationServer?.resourcePath}`;
+  const strategy = provider.case.entry.createStrategy(
+    { ...provider.case.flow.variant, callbackURL: CALLBACK, state: { cookie: { key: KEY } }, resource, ...options } as never,
+    ((_a: string, refreshToken: string, profile: unknown, done: (e: unknown, u?: unknown) => void) => {
       profiles.push(profile);
       refreshTokens.push(refreshToken);
       done(null, { connected: true });
-    },
-  );
+    }) as never,
+  ) as McpStrategy;
   const passport = new Passport();
   passport.use('mcp', strategy);
   const app = express();
@@ -93,14 +92,20 @@ async function login(app: express.Express, rewrite?: (u: URL) => void): Promise<
 const registrations = async () => (await request(sb.url).get('/_sandbox/mcp/registrations')).body as Record<string, number>;
 const tokenRequests = async (id: string) => ((await request(sb.url).get('/_sandbox/stats')).body as Record<string, { token: number }>)[id].token;
 
-describe.each(PROVIDERS)('$id MCP', (provider) => {
+test('the catalog has MCP configurations to test', () => {
+  expect(PROVIDERS.length).toBeGreaterThan(0);
+});
+
+describe.each(PROVIDERS)('$label', (provider) => {
   const issuer = () => `${sb.url}/${provider.id}`;
 
   test('discovery: the endpoints come from the metadata (no URL options), and the login completes', async () => {
-    const { app } = appInstance(provider, { issuer: issuer(), clientID: `demo-${provider.id}-client`, clientSecret: `demo-${provider.id}-secret` });
+    const { clientId, clientSecret } = provider.case.facts.client;
+    const { app } = appInstance(provider, { issuer: issuer(), clientID: clientId, clientSecret });
     const started = await start(app);
-    expect(started.authorizeURL?.toString()).toContain(`${issuer()}/oauth`);
-    expect(started.authorizeURL?.searchParams.get('client_id')).toBe(`demo-${provider.id}-client`);
+    // The authorize endpoint the metadata names: the dialect's, under the issuer.
+    expect(started.authorizeURL?.toString()).toContain(`${issuer()}${provider.case.flow.authorizePath}`);
+    expect(started.authorizeURL?.searchParams.get('client_id')).toBe(clientId);
     const callback = await approve(started.authorizeURL as URL);
     expect(callback.searchParams.get('iss')).toBe(provider.sendsIss ? issuer() : null);
     const outcome = await finish(app, callback, started.cookie as string);
@@ -165,23 +170,23 @@ describe.each(PROVIDERS)('$id MCP', (provider) => {
 });
 
 describe('registered clients outside a login', () => {
-  const provider = PROVIDERS[0];
+  const provider = PROVIDERS[0] as Provider;
   test('strategy.ready() puts the stored client in place, so a fresh instance can refresh before any login', async () => {
     const store = new MemoryClientStore();
-    const a = appInstance(provider, { issuer: `${sb.url}/ontraport`, registration: { store } });
+    const a = appInstance(provider, { issuer: `${sb.url}/${provider.id}`, registration: { store } });
     expect((await login(a.app)).status).toBe(200);
     // A worker process: same store, no login served yet.
-    const worker = appInstance(provider, { issuer: `${sb.url}/ontraport`, registration: { store } }).strategy;
+    const worker = appInstance(provider, { issuer: `${sb.url}/${provider.id}`, registration: { store } }).strategy;
     expect(worker.tokenClient.clientID).toBe('');
     await worker.ready();
     expect(worker.tokenClient.clientID).toBe(a.strategy.tokenClient.clientID);
     const refreshed = await worker.refreshTokenClient.requestToken({ grant_type: 'refresh_token', refresh_token: a.refreshTokens[0] });
     expect(refreshed.accessToken).toEqual(expect.any(String));
-    expect(await registrations()).toEqual({ ontraport: 1 });
+    expect(await registrations()).toEqual({ [provider.id]: 1 });
   });
 
   test('option mistakes are TypeErrors naming the option', () => {
-    const make = (options: Record<string, unknown>) => () => appInstance(provider, { issuer: `${sb.url}/ontraport`, ...options });
+    const make = (options: Record<string, unknown>) => () => appInstance(provider, { issuer: `${sb.url}/${provider.id}`, ...options });
     expect(make({ clientID: 'c', registration: {} })).toThrow(/option "registration" cannot be combined with clientID/);
     expect(make({ registration: {}, callbackURL: '/cb' })).toThrow(/option "callbackURL" must be an absolute URL/);
     expect(make({ registration: {}, discovery: 'yes' })).toThrow(/option "discovery" must be true or false/);
@@ -189,24 +194,28 @@ describe('registered clients outside a login', () => {
   });
 });
 
-describe('ontraport iss (the server announces authorization_response_iss_parameter_supported)', () => {
-  const provider = PROVIDERS[0];
+const ANNOUNCES_ISS = PROVIDERS.filter((p) => p.sendsIss);
+
+test('some MCP configuration announces iss (so the next block runs)', () => {
+  expect(ANNOUNCES_ISS.length).toBeGreaterThan(0);
+});
+
+describe.each(ANNOUNCES_ISS)('$label iss (the server announces authorization_response_iss_parameter_supported)', (provider) => {
   test('the sandbox sending a wrong iss fails the login; without iss it fails too; the right iss passes', async () => {
-    const { app } = appInstance(provider, { issuer: `${sb.url}/ontraport`, registration: {} });
+    const { app } = appInstance(provider, { issuer: `${sb.url}/${provider.id}`, registration: {} });
     await request(sb.url).post('/_sandbox/mcp').send({ iss: 'wrong' }).expect(200);
     expect(await login(app)).toMatchObject({ status: 302, location: '/failed' });
     await request(sb.url).post('/_sandbox/mcp').send({ iss: 'omit' }).expect(200);
     expect(await login(app)).toMatchObject({ status: 302, location: '/failed' });
-    expect(await tokenRequests('ontraport')).toBe(0);
+    expect(await tokenRequests(provider.id)).toBe(0);
     await request(sb.url).post('/_sandbox/mcp').send({ iss: 'issuer' }).expect(200);
     expect((await login(app)).status).toBe(200);
   });
 
   test('without discovery the built-in endpoints are used and iss is not checked (no metadata to check it against)', async () => {
-    const { app } = appInstance(provider, {
-      clientID: 'demo-ontraport-client', clientSecret: 'demo-ontraport-secret',
-      authorizationURL: `${sb.url}/ontraport/oauth/authorize`, tokenURL: `${sb.url}/ontraport/oauth/token`,
-    });
+    const { clientId, clientSecret } = provider.case.facts.client;
+    const { authorizationURL, tokenURL } = sandboxEndpoints(sb.url, provider.id, provider.case.flow.variant);
+    const { app } = appInstance(provider, { clientID: clientId, clientSecret, authorizationURL, tokenURL });
     await request(sb.url).post('/_sandbox/mcp').send({ iss: 'wrong' }).expect(200);
     expect((await login(app)).status).toBe(200);
   });
@@ -232,7 +241,7 @@ describe('discovery failures are typed errors (OAUTH_DISCOVERY_FAILED)', () => {
     server.close();
   });
 
-  const attempt = (options: Record<string, unknown>) => request(appInstance(PROVIDERS[0], { clientID: 'c', timeout: 300, ...options }).app).get('/auth/mcp');
+  const attempt = (options: Record<string, unknown>) => request(appInstance(PROVIDERS[0] as Provider, { clientID: 'c', timeout: 300, ...options }).app).get('/auth/mcp');
 
   test('a server that does not answer: the cause is OAUTH_TIMEOUT', async () => {
     const res = await attempt({ metadataURL: `${base}/slow` });
@@ -251,7 +260,7 @@ describe('discovery failures are typed errors (OAUTH_DISCOVERY_FAILED)', () => {
   });
 
   test('a failure is not cached: the next login reads the metadata again', async () => {
-    const { app } = appInstance(PROVIDERS[0], { clientID: 'c', timeout: 300, issuer: `${base}/flaky` });
+    const { app } = appInstance(PROVIDERS[0] as Provider, { clientID: 'c', timeout: 300, issuer: `${base}/flaky` });
     const first = await request(app).get('/auth/mcp');
     expect(first.body).toMatchObject({ code: 'OAUTH_DISCOVERY_FAILED', cause: 'OAUTH_HTTP_ERROR' });
     const second = await request(app).get('/auth/mcp');

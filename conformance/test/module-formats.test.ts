@@ -5,25 +5,26 @@
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import { catalog } from '@passport-martech/example-redis-session/catalog';
+import { sandboxFacts } from '@passport-martech/sandbox';
 
 const ROOT = resolve(__dirname, '../..');
-const STRATEGIES = [
-  ['hubspot', 'HubSpotStrategy'],
-  ['marketo', 'MarketoStrategy'],
-  ['ontraport', 'OntraportStrategy'],
-  ['customerio', 'CustomerIoStrategy'],
-  ['boomtown', 'BoomTownStrategy'],
-] as const;
+/** Every catalog provider's strategy package, as its sandbox dialect names it. */
+const STRATEGIES = catalog.map((entry) => sandboxFacts(entry.id).strategyPackage);
 
 function run(source: string, type: 'module' | 'commonjs'): string {
   return execFileSync(process.execPath, [`--input-type=${type}`, '-e', source], { cwd: ROOT, encoding: 'utf8' }).trim();
 }
 
-describe.each(STRATEGIES)('@passport-martech/%s', (id, className) => {
+describe.each(STRATEGIES)('%s', (name) => {
+  // The strategy class: the one export named <Provider>Strategy, besides the `Strategy` alias.
+  const classOf = (m: string) => `Object.keys(${m}).filter((k) => /.Strategy$/.test(k) && ${m}[k] === ${m}.Strategy)`;
+
   it('ESM: the default import is the class, and equals the named exports', () => {
     const out = run(
-      `import S, { ${className}, Strategy, ErrorCode } from '@passport-martech/${id}';
-       console.log([typeof S, S === ${className}, S === Strategy, typeof ErrorCode].join(' '));`,
+      `import * as m from '${name}';
+       const names = ${classOf('m')};
+       console.log([typeof m.default, names.length === 1 && m.default === m[names[0]], m.default === m.Strategy, typeof m.ErrorCode].join(' '));`,
       'module',
     );
     expect(out).toBe('function true true object');
@@ -31,8 +32,9 @@ describe.each(STRATEGIES)('@passport-martech/%s', (id, className) => {
 
   it('CommonJS: require gives the named exports and .default', () => {
     const out = run(
-      `const m = require('@passport-martech/${id}');
-       console.log([typeof m.${className}, m.default === m.${className}, m.Strategy === m.${className}].join(' '));`,
+      `const m = require('${name}');
+       const names = ${classOf('m')};
+       console.log([names.length === 1 && typeof m[names[0]], m.default === m[names[0]], m.Strategy === m[names[0]]].join(' '));`,
       'commonjs',
     );
     expect(out).toBe('function true true');

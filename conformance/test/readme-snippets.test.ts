@@ -7,11 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { startSandbox } from '@passport-martech/sandbox';
+import { startSandbox, type ProviderId } from '@passport-martech/sandbox';
+import { catalog } from '@passport-martech/example-redis-session/catalog';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
 const ROOT = resolve(__dirname, '../..');
-const PROVIDERS = ['hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'] as const;
+/** Every catalog provider's package README (packages/<id>). */
+const PROVIDERS = catalog.map((entry) => entry.id);
 
 function jsBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1] as string);
@@ -84,6 +86,6 @@ describe.each(PROVIDERS)('%s README snippet', (id) => {
     expect([callback.status, callback.headers.get('location'), stderr]).toEqual([302, '/', '']);
     const home = await fetch(`${app}/`, { headers: { cookie: cookieOf(callback) || cookie } });
     expect(((await home.json()) as { user: unknown }).user).toMatchObject({ id: expect.any(String) });
-    expect(sandbox.stats()[id]).toMatchObject({ token: 1 });
+    expect(sandbox.stats()[id as ProviderId]).toMatchObject({ token: 1 });
   });
 });

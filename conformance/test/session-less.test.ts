@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import express, { NextFunction, Request, Response } from 'express';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { startSandbox } from '@passport-martech/sandbox';
+import { startSandbox, type ProviderId } from '@passport-martech/sandbox';
 import { CookieStateStore, MemoryStateClaims } from '@passport-martech/oauth2';
 import { HubSpotStrategy } from '@passport-martech/hubspot';
 import { CaseSettings, ProviderCase, providerCases } from './providers';
@@ -33,8 +33,8 @@ function appFor(testCase: ProviderCase, sandbox: Sandbox, cookie: Record<string,
   const verifiers: string[] = [];
   const users: unknown[] = [];
   const settings = {
-    clientID: `demo-${testCase.id}-client`,
-    clientSecret: `demo-${testCase.id}-secret`,
+    clientID: testCase.facts.client.clientId,
+    clientSecret: testCase.facts.client.clientSecret,
     callbackURL: `${CALLBACK_ORIGIN}/auth/${testCase.id}/callback`,
     state: { cookie },
   } as CaseSettings;
@@ -122,14 +122,14 @@ describe('apps without sessions: state in an encrypted cookie', () => {
       // Nothing readable in the cookie: not the state, the verifier, the client secret, nor JSON.
       const value = cookie.split('=')[1];
       const decoded = Buffer.from(value, 'base64url').toString('latin1');
-      const secrets = [back.searchParams.get('state') as string, `demo-${testCase.id}-secret`, '"s"', 'http'];
+      const secrets = [back.searchParams.get('state') as string, testCase.facts.client.clientSecret, '"s"', 'http'];
       if (testCase.redirect.pkce) secrets.push(verifiers[0]);
       for (const secret of secrets) {
         expect(secret).toBeTruthy();
         expect(value).not.toContain(secret);
         expect(decoded).not.toContain(secret);
       }
-      expect(sandbox.stats()[testCase.id]).toMatchObject({ token: 1 });
+      expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ token: 1 });
     });
   });
 

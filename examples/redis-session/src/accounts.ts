@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Profile } from '@passport-martech/oauth2';
-import { isProviderId, type ProviderId } from './config';
+import { isProviderId, type ProviderId } from './catalog';
 
 export interface LinkedIdentity {
   provider: ProviderId;

@@ -6,7 +6,8 @@
  */
 import { createServer } from 'node:net';
 import { startSandbox } from '@passport-martech/sandbox';
-import { ConfigError, loadConfig, PROVIDER_INFO, type ProviderId } from './config';
+import { catalogEntry, type ProviderId } from './catalog';
+import { ConfigError, loadConfig } from './config';
 import { watchLauncher } from './launcher';
 import { findOnPath, startRedisServer } from './redis-server';
 import { onShutdownSignal, startServer } from './server';
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
         'passport-martech demo is running',
         '',
         `  Open:      ${running.url}`,
-        `  Sandbox:   ${sandbox.url}  (emulates ${providers.map((id) => PROVIDER_INFO[id].name).join(', ')}; click Approve on its consent page)`,
+        `  Sandbox:   ${sandbox.url}  (emulates ${providers.map((id) => catalogEntry(id).name).join(', ')}; click Approve on its consent page)`,
         `  Redis:     ${redisNote}`,
         `  Health:    ${running.url}/healthz`,
         '',

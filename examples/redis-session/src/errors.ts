@@ -3,7 +3,7 @@ import { isOAuthError } from '@passport-martech/oauth2';
 import { ReauthenticationRequiredError, RefreshLockTimeoutError } from '@passport-martech/refresh';
 import { LinkConflictError } from './accounts';
 import { isAuthorizationError, knownAuthorizationCode } from './callback-errors';
-import { isProviderId, PROVIDER_INFO, type ProviderId } from './config';
+import { catalogEntry, isProviderId, type ProviderId } from './catalog';
 import type { ErrorPageOptions } from './pages';
 import { isRedisUnavailable } from './redis';
 
@@ -30,12 +30,12 @@ export const UNAVAILABLE: ErrorView = {
 };
 
 function providerName(provider: string | undefined): string {
-  return isProviderId(provider) ? PROVIDER_INFO[provider].name : 'The provider';
+  return isProviderId(provider) ? catalogEntry(provider).name : 'The provider';
 }
 
 function reconnect(provider: ProviderId): ErrorView['actions'] {
   return [
-    { href: '/account', label: `Reconnect ${PROVIDER_INFO[provider].name}`, primary: true, link: provider },
+    { href: '/account', label: `Reconnect ${catalogEntry(provider).name}`, primary: true, link: provider },
     { href: '/account', label: 'Back to your account' },
   ];
 }
@@ -73,7 +73,7 @@ export function errorView(err: unknown, provider: string | undefined, redisDown:
     return {
       status: 409,
       title: 'Already linked to another account',
-      message: `This ${PROVIDER_INFO[err.provider].name} account is already linked, with other providers, to a different account here. Log out and sign in with ${PROVIDER_INFO[err.provider].name} to use that account, or disconnect it there first.`,
+      message: `This ${catalogEntry(err.provider).name} account is already linked, with other providers, to a different account here. Log out and sign in with ${catalogEntry(err.provider).name} to use that account, or disconnect it there first.`,
       actions: [{ href: '/account', label: 'Back to your account' }],
     };
   }

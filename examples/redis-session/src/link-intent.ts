@@ -5,7 +5,7 @@
  * be the identity already linked (a cross-site GET of /auth/:provider cannot link anything: login CSRF).
  */
 import type { Request } from 'express';
-import { PROVIDER_INFO, type ProviderId } from './config';
+import { catalogEntry, type ProviderId } from './catalog';
 import { HttpError } from './errors';
 
 /** How long the Link button's intent stays valid: enough to sign in at the provider. */
@@ -31,7 +31,7 @@ export function takeLinkIntent(req: Request, provider: ProviderId): boolean {
 }
 
 export function linkNotConfirmed(provider: ProviderId): HttpError {
-  const name = PROVIDER_INFO[provider].name;
+  const name = catalogEntry(provider).name;
   return new HttpError({
     status: 403,
     title: 'Use the Link button',

@@ -24,6 +24,9 @@ import { accountName } from './accounts';
 export const MCP_CONNECTION = 'ontraport-mcp';
 export const MCP_CALLBACK_PATH = '/connections/ontraport/callback';
 
+/** The account page's pointer to /connections (demo mode). */
+export const MCP_CONNECTIONS_TEASER = html`<h2>MCP connections</h2><p><a href="/connections">Connect Ontraport's MCP server</a> to this account (no client set up by hand).</p>`;
+
 /** A ClientStore over ioredis: SET NX makes two instances registering at once agree on one client. */
 export function redisClientStore(redis: Redis, prefix: string): ClientStore {
   return {

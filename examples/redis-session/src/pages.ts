@@ -1,9 +1,10 @@
 /** The pages. Everything dynamic goes through `html`, which escapes it. */
 import type { Account, AccountSummary, LinkedIdentity } from './accounts';
 import { accountName } from './accounts';
-import { enablingVariables, PROVIDER_IDS, PROVIDER_INFO, type ProviderId } from './config';
+import { catalogEntry, PROVIDER_IDS, type ProviderId } from './catalog';
 import { html, layout, type SafeHtml } from './html';
-import { SAMPLE_API } from './providers';
+import { MCP_CONNECTIONS_TEASER } from './mcp-connections';
+import { enablingVariables } from './provider-variables';
 
 /** The signed-in user: the session's summary of the account, or (account page) the account as stored. */
 export interface Viewer<A extends AccountSummary = AccountSummary> {
@@ -37,7 +38,7 @@ function headerUser(viewer: Viewer | undefined) {
   return viewer ? { name: accountName(viewer.account), csrfToken: viewer.csrfToken } : undefined;
 }
 
-const name = (id: ProviderId) => PROVIDER_INFO[id].name;
+const name = (id: ProviderId) => catalogEntry(id).name;
 
 /** Link / Reconnect: a POST with the CSRF token (so a link on another site cannot start linking). */
 export function linkForm(id: ProviderId, label: string, csrf: string, primary = false): SafeHtml {
@@ -54,7 +55,7 @@ export function homePage(site: SiteInfo, viewer: Viewer | undefined): string {
   const missing = PROVIDER_IDS.filter((id) => !site.configured.includes(id));
   const body = html`
 <h1>Sign in with your marketing or CRM account</h1>
-<p>This example shows the five <code>@passport-martech</code> strategies in one Express&nbsp;5 app: each button below goes
+<p>This example shows the <code>@passport-martech</code> strategies in one Express&nbsp;5 app: each button below goes
 through <code>passport.authenticate('&lt;provider&gt;')</code>, the session lives in Redis (<code>connect-redis</code>),
 and the provider tokens are kept fresh by <code>TokenManager</code>. Once signed in you can link more providers to the same account.</p>
 ${site.sandboxUrl ? html`<p class="notice">Demo mode: every provider is the local sandbox at <code>${site.sandboxUrl}</code>. You will see its consent page; click <strong>Approve</strong>.</p>` : ''}
@@ -65,7 +66,7 @@ ${site.configured.length ? html`<ul class="providers">${buttons}</ul>` : html`<p
 ${
   missing.length
     ? html`<h2>Not configured</h2><ul>${missing.map(
-        (id) => html`<li>${name(id)}: set ${enablingVariables(id).map((v, i) => html`${i ? ', ' : ''}<code>${v}</code>`)}</li>`,
+        (id) => html`<li>${name(id)}: set ${enablingVariables(catalogEntry(id)).map((v, i) => html`${i ? ', ' : ''}<code>${v}</code>`)}</li>`,
       )}</ul>`
     : ''
 }`;
@@ -139,7 +140,7 @@ ${
       )}</div>`
     : ''
 }
-${site.sandboxUrl ? html`<h2>MCP connections</h2><p><a href="/connections">Connect Ontraport's MCP server</a> to this account (no client set up by hand).</p>` : ''}
+${site.sandboxUrl ? MCP_CONNECTIONS_TEASER : ''}
 <h2>Sessions</h2>
 <section class="card" id="sessions">
   <p><strong>Log out</strong> (at the top) ends this browser's session. <strong>Log out everywhere</strong> ends every
@@ -152,7 +153,7 @@ ${site.sandboxUrl ? html`<h2>MCP connections</h2><p><a href="/connections">Conne
 
 function apiResultCard(result: ApiResult): SafeHtml {
   return html`<section class="card" id="api-result">
-  <h3>${name(result.provider)} API: ${SAMPLE_API[result.provider].label}</h3>
+  <h3>${name(result.provider)} API: ${catalogEntry(result.provider).sampleApiCall.label}</h3>
   <p>HTTP <span class="status ${result.ok ? 'ok' : 'bad'}" id="api-status">${result.status}</span> from <code>${result.url}</code></p>
   <pre>${result.body}</pre>
 </section>`;

@@ -9,21 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { RunningSandbox } from '@passport-martech/sandbox';
-import { PROVIDER_IDS, PROVIDER_INFO } from '../src/config';
+import { catalogEntry, PROVIDER_IDS } from '../src/catalog';
 import { startServer, type RunningServer } from '../src/server';
 import { freePort } from '../src/redis-server';
-import { sandboxFor, startRedisServer, testConfig, type PrivateRedis } from './helpers';
+import { demoEmail, sandboxFor, startRedisServer, testConfig, type PrivateRedis } from './helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = join(__dirname, '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const EMAILS: Record<string, string> = {
-  hubspot: 'demo+hubspot@example.com',
-  marketo: 'demo+marketo@example.com',
-  ontraport: 'demo+ontraport@example.com',
-  customerio: 'demo+customerio@example.com',
-  boomtown: 'demo+boomtown@example.com',
-};
 
 // Under CI=true the suite never skips: a missing browser fails it (npm test checks for it first).
 const suite = existsSync(CHROMIUM) || process.env.CI === 'true' ? describe : describe.skip;
@@ -76,7 +69,7 @@ suite('in a real browser (chromium)', () => {
 
   async function signIn(page: Page, provider: (typeof PROVIDER_IDS)[number], button: string): Promise<void> {
     // Sign in is a link; Link is a form's button (a CSRF-checked POST).
-    await page.getByRole(button === 'Link' ? 'button' : 'link', { name: `${button} ${PROVIDER_INFO[provider].name}` }).click();
+    await page.getByRole(button === 'Link' ? 'button' : 'link', { name: `${button} ${catalogEntry(provider).name}` }).click();
     // The sandbox's consent page (another origin).
     await page.waitForURL(`${sandbox.url}/${provider}/**`);
     await page.getByRole('button', { name: 'Approve' }).click();
@@ -91,7 +84,7 @@ suite('in a real browser (chromium)', () => {
       await signIn(page, provider, 'Sign in with');
 
       const card = page.locator(`#provider-${provider}`);
-      await expectText(page, EMAILS[provider], card);
+      await expectText(page, demoEmail(provider), card);
       await card.getByRole('button', { name: 'Call the API' }).click();
       await page.locator('#api-result').waitFor();
       expect(await page.locator('#api-status').textContent()).toBe('200');
@@ -102,7 +95,7 @@ suite('in a real browser (chromium)', () => {
 
       await page.getByRole('button', { name: 'Log out', exact: true }).click();
       await page.waitForURL(`${url}/`);
-      await expectText(page, `Sign in with ${PROVIDER_INFO[provider].name}`);
+      await expectText(page, `Sign in with ${catalogEntry(provider).name}`);
       await page.goto(`${url}/account`);
       expect(new URL(page.url()).pathname).toBe('/');
     } finally {

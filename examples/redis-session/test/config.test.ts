@@ -1,7 +1,10 @@
 /** Configuration checks, returnTo, escaping and log redaction: the pure parts. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, ENV_VARS, loadConfig, PROVIDER_IDS } from '../src/config';
+import { PROVIDER_IDS } from '../src/catalog';
+import { ConfigError, loadConfig } from '../src/config';
+import { ENV_VARS, envTemplate, SERVER_VARS } from '../src/env-vars';
+import { COMMON_VARIABLES } from '../src/provider-variables';
 import { escapeHtml, html } from '../src/html';
 import { redactUrl } from '../src/logging';
 import { safeReturnTo } from '../src/security';
@@ -92,7 +95,7 @@ describe('loadConfig', () => {
     expect(config.providers.hubspot?.authorizationURL).toBeUndefined();
   });
 
-  test('demo mode points all five providers at the sandbox with its demo clients', () => {
+  test('demo mode points every catalog provider at the sandbox with its demo clients', () => {
     const config = loadConfig({ SANDBOX_URL: 'http://127.0.0.1:4000' });
     expect(Object.keys(config.providers)).toEqual([...PROVIDER_IDS]);
     expect(config.providers.marketo).toMatchObject({ clientID: 'demo-marketo-client', clientSecret: 'demo-marketo-secret', instanceURL: 'http://127.0.0.1:4000/marketo' });
@@ -146,12 +149,23 @@ describe('redactUrl', () => {
   });
 });
 
-test('.env.example lists every variable', () => {
+test('.env.example lists every server variable and says how to list the providers\' (no per-provider lines)', () => {
   const text = readFileSync(join(__dirname, '..', '.env.example'), 'utf8');
-  for (const { name } of ENV_VARS) expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  for (const { name } of SERVER_VARS) expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  expect(text).toContain('--print-env');
+  for (const id of PROVIDER_IDS) expect(text.toLowerCase()).not.toContain(id);
 });
 
-test('README documents every variable', () => {
+test('--print-env: a .env template with every variable, a section per provider', () => {
+  const text = envTemplate();
+  for (const { name } of ENV_VARS) expect(text).toMatch(new RegExp(`^#? ?${name}=`, 'm'));
+  expect(text).toMatch(/^SESSION_SECRET=$/m);
+  // Nothing switched on by copying it: provider variables are commented out.
+  for (const { name } of ENV_VARS.filter((v) => !SERVER_VARS.includes(v))) expect(text).not.toMatch(new RegExp(`^${name}=`, 'm'));
+});
+
+test('README documents every server variable and the provider variables by their suffix', () => {
   const text = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
-  for (const { name } of ENV_VARS) expect(text).toContain(`\`${name}\``);
+  for (const { name } of SERVER_VARS) expect(text).toContain(`\`${name}\``);
+  for (const { suffix } of COMMON_VARIABLES) expect(text).toContain(`\`<PREFIX>_${suffix}\``);
 });

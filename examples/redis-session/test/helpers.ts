@@ -1,9 +1,10 @@
 /** Test helpers: a private redis-server, the sandbox, app instances, and a login that clicks through. */
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { startSandbox, type RunningSandbox, type SandboxOptions } from '@passport-martech/sandbox';
+import { sandboxFacts, startSandbox, type RunningSandbox, type SandboxOptions } from '@passport-martech/sandbox';
 import { createApp, type AppHandle } from '../src/app';
-import { loadConfig, type AppConfig, type ProviderId } from '../src/config';
+import type { ProviderId } from '../src/catalog';
+import { loadConfig, type AppConfig } from '../src/config';
 import { createLogger } from '../src/logging';
 import { startRedisServer, type PrivateRedis } from '../src/redis-server';
 
@@ -13,6 +14,11 @@ export type Agent = ReturnType<typeof request.agent>;
 
 export const SECRET = 'test-session-secret-0123456789-abcdefghij';
 export const BASE_URL = 'http://localhost:3999';
+
+/** The email of the sandbox's default user of a provider. */
+export function demoEmail(provider: ProviderId): string {
+  return sandboxFacts(provider).defaultUser.email;
+}
 
 export async function sandboxFor(options: SandboxOptions = {}): Promise<RunningSandbox> {
   return startSandbox({ port: 0, host: '127.0.0.1', ...options });

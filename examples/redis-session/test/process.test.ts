@@ -2,6 +2,9 @@
  * The built entry points as a person runs them: `node dist/demo.js` (what `npm run demo` runs) and
  * `node dist/main.js`. Needs `tsc -b` first (the root `npm test` does it).
  */
+import { join } from 'node:path';
+import { catalog } from '../src/catalog';
+import { envTemplate } from '../src/env-vars';
 import { freePort, startRedisServer } from '../src/redis-server';
 import { cleanEnv, killChildren, portOpen, requireBuilt, run } from './processes';
 
@@ -17,7 +20,7 @@ test('demo: sandbox + app + private redis-server; consent page shown; SIGTERM st
   const home = await fetch(url);
   expect(home.status).toBe(200);
   const text = await home.text();
-  for (const name of ['HubSpot', 'Marketo', 'Ontraport', 'Customer.io', 'BoomTown']) expect(text).toContain(`Sign in with ${name}`);
+  for (const { name } of catalog) expect(text).toContain(`Sign in with ${name}`);
   expect(((await (await fetch(`${url}/healthz`)).json()) as { redis: string }).redis).toBe('up');
   const start = await fetch(`${url}/auth/marketo`, { redirect: 'manual' });
   expect(start.status).toBe(302);
@@ -54,6 +57,12 @@ test('main: a wrong configuration exits 1 listing each problem', async () => {
   expect(out).toContain('REDIS_URL must start with redis://');
   expect(out).toContain('HUBSPOT_CLIENT_SECRET is required');
   expect(out).not.toMatch(/\n\s+at /); // no stack trace
+});
+
+test('main --print-env: prints the .env template (every variable) and exits 0 without configuration', async () => {
+  const main = run('main.js', cleanEnv({}), [join(__dirname, '..', 'dist', 'main.js'), '--print-env']);
+  expect(await main.exited).toEqual({ code: 0, signal: null });
+  expect(main.output()).toBe(envTemplate());
 });
 
 test('main: serves, then shuts down cleanly on SIGTERM', async () => {

@@ -1,7 +1,13 @@
-import { startSandbox } from '@passport-martech/sandbox';
+import { sandboxEndpoints, startSandbox } from '@passport-martech/sandbox';
 import { HubSpotProfile, HubSpotStrategy, HubSpotStrategyOptions } from '../src';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+
+/** HubSpot's endpoints in the sandbox, from its dialect (the one place sandbox paths are written). */
+function endpoints(sandbox: Sandbox): { authorizationURL: string; tokenURL: string; userProfileURL: string } {
+  const { authorizationURL, tokenURL, userProfileURL } = sandboxEndpoints(sandbox.url, 'hubspot');
+  return { authorizationURL: authorizationURL as string, tokenURL: tokenURL as string, userProfileURL: userProfileURL as string };
+}
 type Outcome = { kind: 'success'; user: unknown; profile: HubSpotProfile } | { kind: 'fail' | 'error'; detail: unknown };
 
 /**
@@ -15,7 +21,7 @@ async function login(options: Partial<HubSpotStrategyOptions> & { passReqToCallb
       clientID: 'demo-hubspot-client',
       clientSecret: 'demo-hubspot-secret',
       callbackURL: 'http://127.0.0.1:3999/auth/hubspot/callback',
-      authorizationURL: `${sandbox.url}/hubspot/oauth/authorize`,
+      authorizationURL: endpoints(sandbox).authorizationURL,
       ...options,
     },
     (_accessToken, _refreshToken, p, done) => {
@@ -79,14 +85,14 @@ describe('HubSpot against the sandbox', () => {
 
   it('the identity answer the strategy reads does carry signed_access_token (so the check above can fail)', async () => {
     const strategy = new HubSpotStrategy(
-      { clientID: 'demo-hubspot-client', clientSecret: 'demo-hubspot-secret', callbackURL: 'http://127.0.0.1:3999/auth/hubspot/callback', tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, pkce: false },
+      { clientID: 'demo-hubspot-client', clientSecret: 'demo-hubspot-secret', callbackURL: 'http://127.0.0.1:3999/auth/hubspot/callback', tokenURL: endpoints(sandbox).tokenURL, pkce: false },
       () => undefined,
     );
-    const authorize = new URL(`${sandbox.url}/hubspot/oauth/authorize`);
+    const authorize = new URL(endpoints(sandbox).authorizationURL);
     authorize.search = new URLSearchParams({ response_type: 'code', client_id: 'demo-hubspot-client', redirect_uri: 'http://127.0.0.1:3999/auth/hubspot/callback', scope: 'oauth', state: 's' }).toString();
     const code = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location') as string).searchParams.get('code') as string;
     const tokens = await strategy.tokenClient.exchangeCode(code, { redirectURI: 'http://127.0.0.1:3999/auth/hubspot/callback' });
-    const response = await fetch(`${sandbox.url}/hubspot/oauth/2026-03/token/introspect`, {
+    const response = await fetch(endpoints(sandbox).userProfileURL, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ client_id: 'demo-hubspot-client', client_secret: 'demo-hubspot-secret', token: tokens.accessToken }),
@@ -96,7 +102,7 @@ describe('HubSpot against the sandbox', () => {
 
   it("profileSource 'token': the profile from the token response, one upstream call per login", async () => {
     const outcome = await login(
-      { profileSource: 'token', tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, userProfileURL: `${sandbox.url}/hubspot/oauth/2026-03/token/introspect` },
+      { profileSource: 'token', tokenURL: endpoints(sandbox).tokenURL, userProfileURL: endpoints(sandbox).userProfileURL },
       sandbox,
     );
     expect(outcome.kind).toBe('success');
@@ -109,7 +115,7 @@ describe('HubSpot against the sandbox', () => {
   it('an introspection failure is a typed error, not a crash', async () => {
     sandbox.addFault({ provider: 'hubspot', endpoint: 'identity', fault: 'http503' });
     const outcome = await login(
-      { tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, userProfileURL: `${sandbox.url}/hubspot/oauth/2026-03/token/introspect` },
+      { tokenURL: endpoints(sandbox).tokenURL, userProfileURL: endpoints(sandbox).userProfileURL },
       sandbox,
     );
     expect(outcome).toMatchObject({ kind: 'error', detail: { status: 503 } });

@@ -2,7 +2,7 @@ import type { RunningSandbox } from '@passport-martech/sandbox';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import request from 'supertest';
 import { MemoryTokenStore, TokenManager, TokenRefresher, ensureAccessToken } from '../src';
-import { expired, hubspotStrategy, login, refreshCount, startProvider } from './helpers/provider';
+import { expired, hubspotApiURL, hubspotStrategy, login, refreshCount, startProvider } from './helpers/provider';
 
 let sandbox: RunningSandbox;
 let manager: TokenManager;
@@ -21,7 +21,7 @@ beforeEach(() => sandbox.clearFaults());
 function app(options: Partial<Parameters<typeof ensureAccessToken>[2]> = {}) {
   const server = express();
   server.get('/contacts', ensureAccessToken(manager, 'hubspot', { userKey: (req) => req.get('x-user'), ...options }), async (req, res) => {
-    const answer = await fetch(`${sandbox.url}/hubspot/crm/v3/objects/contacts`, {
+    const answer = await fetch(hubspotApiURL(sandbox.url), {
       headers: { Authorization: `Bearer ${req.accessTokens?.hubspot}` },
     });
     res.status(answer.status).json(await answer.json());

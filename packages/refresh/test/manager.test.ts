@@ -17,7 +17,7 @@ import {
   type TokenStore,
 } from '../src';
 import { startRedis, type RedisServer } from './helpers/redis';
-import { expired, hubspotStrategy, login, refreshCount, startProvider } from './helpers/provider';
+import { expired, hubspotApiURL, hubspotStrategy, login, refreshCount, startProvider } from './helpers/provider';
 
 let sandbox: RunningSandbox;
 let redis: RedisServer;
@@ -319,7 +319,7 @@ describe('with a RedisLock (in one process)', () => {
 });
 
 describe('fetch', () => {
-  const api = () => `${sandbox.url}/hubspot/crm/v3/objects/contacts`;
+  const api = () => hubspotApiURL(sandbox.url);
 
   test('sends Authorization: Bearer; on a 401 refreshes once and retries once', async () => {
     const { manager, events } = makeManager();

@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OAuthRequestError, OAuthTokenError, type TokenSet } from '@passport-martech/oauth2';
-import type { RunningSandbox } from '@passport-martech/sandbox';
+import { sandboxEndpoints, type RunningSandbox } from '@passport-martech/sandbox';
 import OAuth2Strategy from 'passport-oauth2';
 import refreshDefault, { AuthTokenRefresh, RefreshErrorCode, StrategyNotRegisteredError, TokenRefresher } from '../src';
 import { REFRESH_DIST, ensureBuilt } from './helpers/build';
 import { freePort } from './helpers/redis';
-import { CALLBACK_URL, CLIENT_ID, CLIENT_SECRET, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
+import { CALLBACK_URL, CLIENT_ID, CLIENT_SECRET, hubspotEndpoints, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
 
 const execFileAsync = promisify(execFile);
 
@@ -23,10 +23,11 @@ beforeEach(() => sandbox.clearFaults());
 
 /** A passport-oauth2 strategy that is not ours, pointed at the sandbox's HubSpot. */
 function plainStrategy(url: string = sandbox.url): OAuth2Strategy {
+  const { authorizationURL, tokenURL } = hubspotEndpoints(url);
   return new OAuth2Strategy(
     {
-      authorizationURL: `${url}/hubspot/oauth/authorize`,
-      tokenURL: `${url}/hubspot/oauth/2026-03/token`,
+      authorizationURL,
+      tokenURL,
       clientID: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
       callbackURL: CALLBACK_URL,
@@ -68,7 +69,7 @@ describe('TokenRefresher with our strategy', () => {
     const refresher = new TokenRefresher();
     const strategy = hubspotStrategy(sandbox.url, { tokenURL: 'http://127.0.0.1:9/nowhere' });
     // A separate refresh URL wins over the token URL (what passport-oauth2-refresh reads as _refreshURL).
-    Object.assign(strategy, { _refreshURL: `${sandbox.url}/hubspot/oauth/v3/token` });
+    Object.assign(strategy, { _refreshURL: sandboxEndpoints(sandbox.url, 'hubspot', { apiVersion: 'v3' }).tokenURL });
     refresher.use('crm', strategy);
     expect(refresher.has('crm')).toBe(true);
     expect(refresher.has('hubspot')).toBe(false);

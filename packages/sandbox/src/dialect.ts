@@ -35,10 +35,17 @@ export interface FlowDialect {
   tokenPaths: string[];
   bodyEncoding: BodyEncoding;
   clientAuth: ClientAuthMethod[];
-  pkce: { required: boolean; methods: PkceMethod[] };
+  /**
+   * `mark`: where PKCE support comes from. DOC/CODE: the provider accepts it, so its strategy sends it by
+   * default; UNK: nothing public says so and only the sandbox accepts it (the strategy leaves it off).
+   */
+  pkce: { required: boolean; methods: PkceMethod[]; mark: Mark };
   /** RFC 8707 `resource` REQUIRED on authorize and token (MCP authorization servers). */
   resourceRequired: boolean;
-  /** Scopes that must be among the requested ones (invalid_scope otherwise). */
+  /**
+   * Scopes that must be among the requested ones (invalid_scope otherwise); the provider's strategy asks
+   * for exactly these by default.
+   */
   requiredScopes: string[];
   /** A second scope parameter granted too (HubSpot `optional_scope`). */
   optionalScopeParam?: string;
@@ -135,7 +142,40 @@ export interface ClientCredentialsDialect {
   render(input: { accessToken: string; expiresIn: number; user: SandboxUser }): Record<string, unknown>;
 }
 
+/**
+ * A sandbox URL that a strategy option takes: `base` is the provider's base (`<sandbox>/<id>`),
+ * `authorize` and `token` the first such path of the variant's flow, `resource` its MCP resource, and a
+ * string starting with `/` that path under the base.
+ */
+export type SandboxURLRef = 'base' | 'authorize' | 'token' | 'resource' | `/${string}`;
+
+/**
+ * One way to configure the provider's strategy package: its default, or an alternative selected by
+ * strategy options (`{ authServer: 'mcp' }`, `{ region: 'eu' }`), and the URL options that point it at the
+ * sandbox. `sandboxEndpoints()` (src/endpoints.ts) turns this into the options; no other file in the
+ * repository writes a sandbox path.
+ */
+export interface StrategyVariant {
+  /** The strategy options that select it, as the strategy takes them. */
+  options: Record<string, string>;
+  /** The flow it drives (default: that of the strategy's default, `main`). */
+  flow?: FlowDialect['name'];
+  /** Strategy option name -> the sandbox URL it takes; merged over the default's. */
+  urls?: Record<string, SandboxURLRef>;
+}
+
+/** How the provider's strategy is pointed at the sandbox: its exact option names. */
+export interface StrategyBinding {
+  /** The npm package of the strategy these option names belong to. */
+  packageName: string;
+  /** Strategy option name -> the sandbox URL it takes, for the strategy's default configuration. */
+  urls: Record<string, SandboxURLRef>;
+  /** Alternatives the strategy offers (each one selectable alone or combined with others). */
+  variants?: StrategyVariant[];
+}
+
 export interface ProviderDialect {
+  /** The provider id: the sandbox path prefix, the strategy's name and its key in src/providers/index.ts. */
   id: ProviderId;
   displayName: string;
   defaultAccessTokenTtlSeconds: number;
@@ -147,4 +187,5 @@ export interface ProviderDialect {
   flows: FlowDialect[];
   resources: ResourceRoute[];
   clientCredentials?: ClientCredentialsDialect;
+  strategy: StrategyBinding;
 }

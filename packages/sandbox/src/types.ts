@@ -1,7 +1,7 @@
 /** Public types of the sandbox: options, clients, users, faults and stats. */
 
-export const PROVIDER_IDS = ['hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+export { PROVIDER_IDS, type ProviderId } from './providers';
+import type { ProviderId } from './providers';
 
 /** What a request is counted as, and what a fault can target. */
 export const ENDPOINTS = ['authorize', 'token', 'refresh', 'identity', 'api', 'clientCredentials'] as const;

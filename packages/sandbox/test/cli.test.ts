@@ -2,6 +2,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import request from 'supertest';
+import { allSandboxFacts, sandboxProviders } from '../src';
 
 const CLI = path.resolve(__dirname, '../bin/passport-martech-sandbox.js');
 
@@ -32,7 +33,8 @@ test.each(['SIGTERM', 'SIGINT'] as const)('prints one URL per provider and the d
   const { child, out } = await start(['--port', '0', '--auto-approve']);
   const base = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
   expect(base).toBeDefined();
-  for (const id of ['hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown']) {
+  expect(sandboxProviders().length).toBeGreaterThanOrEqual(5);
+  for (const id of sandboxProviders()) {
     expect(out).toMatch(new RegExp(`^${id} +${base}/${id}$`, 'm'));
     expect(out).toMatch(new RegExp(`^${id} +demo-${id}-client / demo-${id}-secret$`, 'm'));
   }
@@ -52,4 +54,22 @@ test('a bad --port is a usage error (exit 2)', async () => {
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   expect((await exited(child)).code).toBe(2);
   expect(err).toMatch(/--port/);
+});
+
+test('--endpoints prints the reference of every registered dialect, from its table, and exits 0', async () => {
+  const child = spawn(process.execPath, [CLI, '--endpoints']);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  expect((await exited(child)).code).toBe(0);
+  for (const facts of allSandboxFacts()) {
+    for (const variant of facts.variants) {
+      const flow = variant.flow === 'main' ? '' : ` (${variant.flow.toUpperCase()})`;
+      expect(out).toMatch(new RegExp(`^\\| ${facts.id} \\| authorize${flow.replace(/[()]/g, '\\$&')} \\| GET \`${variant.authorizePath}\``, 'm'));
+      expect(out).toContain(`${variant.tokenEncoding} body`);
+    }
+    expect(out).toContain(`| ${facts.id} | api | GET \`${facts.apiPath}\``);
+    expect(out).toContain(`\`${facts.defaultUser.email}\``);
+  }
+  // Token values are never printed, only field names.
+  expect(out).not.toMatch(/"access_token"\s*:/);
 });

@@ -23,6 +23,11 @@ export interface FlowSpec {
   shape: Shape;
 }
 
+/**
+ * The original five dialects' flows with the exact expectations their own tests check (HubSpot's extra
+ * scope, the error shape). A new dialect brings its own test file; the registry-wide checks every dialect
+ * gets without edits (served URLs, a login by its facts, the encoding it enforces) are in endpoints.test.ts.
+ */
 export const FLOWS: FlowSpec[] = [
   { label: 'hubspot', provider: 'hubspot', authorizePath: '/oauth/authorize', tokenPath: '/oauth/2026-03/token', encoding: 'form', scope: 'oauth crm.objects.contacts.read', shape: 'hubspot' },
   { label: 'marketo', provider: 'marketo', authorizePath: '/oauth/authorize', tokenPath: '/oauth/token', encoding: 'form', shape: 'rfc6749' },

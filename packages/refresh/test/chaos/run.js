@@ -12,7 +12,7 @@
 const { writeFileSync } = require('node:fs');
 const { HubSpotStrategy } = require('@passport-martech/hubspot');
 const { RedisTokenStore, storeKey } = require('@passport-martech/refresh');
-const { startSandbox } = require('@passport-martech/sandbox');
+const { sandboxEndpoints, startSandbox } = require('@passport-martech/sandbox');
 const { check } = require('./check');
 const { Fleet } = require('./fleet');
 const { History } = require('./history');
@@ -42,7 +42,7 @@ function parseArgs(argv) {
 
 /** A first token set by the real authorization-code flow (the sandbox approves at once). */
 async function login(url, strategy) {
-  const authorize = new URL(`${url}/hubspot/oauth/authorize`);
+  const authorize = new URL(sandboxEndpoints(url, 'hubspot').authorizationURL);
   authorize.search = new URLSearchParams({ response_type: 'code', client_id: 'demo-hubspot-client', redirect_uri: 'http://127.0.0.1:3999/cb', scope: 'oauth', state: 's' }).toString();
   const response = await fetch(authorize, { redirect: 'manual' });
   const code = new URL(response.headers.get('location')).searchParams.get('code');
@@ -222,7 +222,7 @@ async function main() {
   const redis = await startChaosRedis();
   const sandbox = await startSandbox({ autoApprove: true, rotateRefreshTokens: true, accessTokenTtlSeconds: { hubspot: 2 } });
   const strategy = new HubSpotStrategy(
-    { clientID: 'demo-hubspot-client', clientSecret: 'demo-hubspot-secret', callbackURL: 'http://127.0.0.1:3999/cb', authorizationURL: `${sandbox.url}/hubspot/oauth/authorize`, tokenURL: `${sandbox.url}/hubspot/oauth/2026-03/token`, pkce: false },
+    { clientID: 'demo-hubspot-client', clientSecret: 'demo-hubspot-secret', callbackURL: 'http://127.0.0.1:3999/cb', authorizationURL: sandboxEndpoints(sandbox.url, 'hubspot').authorizationURL, tokenURL: sandboxEndpoints(sandbox.url, 'hubspot').tokenURL, pkce: false },
     (a, r, p, done) => done(null, false),
   );
   // Interrupted: the private redis-server goes too (the workers exit when their IPC channel closes).

@@ -11,6 +11,7 @@
  *         | { ev: 'result', id, ok, token?, code?, message?, ms, stale? } | { ev: 'refresh', user, trigger }
  *         | { ev: 'schedfail', user, failures } | { ev: 'bug', what } | { ev: 'closed', left }
  */
+const { sandboxEndpoints } = require('@passport-martech/sandbox');
 const Redis = require('ioredis');
 const { HubSpotStrategy } = require('@passport-martech/hubspot');
 const { TokenManager, TokenRefresher, RedisTokenStore, RedisLock, RefreshScheduler, storeKey } = require('@passport-martech/refresh');
@@ -31,8 +32,8 @@ const strategy = new HubSpotStrategy(
     clientID: 'demo-hubspot-client',
     clientSecret: 'demo-hubspot-secret',
     callbackURL: 'http://127.0.0.1:3999/cb',
-    authorizationURL: `${url}/hubspot/oauth/authorize`,
-    tokenURL: `${url}/hubspot/oauth/2026-03/token`,
+    authorizationURL: sandboxEndpoints(url, 'hubspot').authorizationURL,
+    tokenURL: sandboxEndpoints(url, 'hubspot').tokenURL,
     pkce: false,
     timeout: 800,
   },

@@ -1,20 +1,29 @@
 /** The sandbox as a real HubSpot, and the real authorization-code flow to get a first token set. */
 import { HubSpotStrategy, type HubSpotStrategyOptions } from '@passport-martech/hubspot';
 import type { TokenSet } from '@passport-martech/oauth2';
-import { startSandbox, type RunningSandbox, type StartOptions } from '@passport-martech/sandbox';
+import { sandboxEndpoints, sandboxFacts, startSandbox, type RunningSandbox, type StartOptions } from '@passport-martech/sandbox';
 
 export const CLIENT_ID = 'demo-hubspot-client';
 export const CLIENT_SECRET = 'demo-hubspot-secret';
 export const CALLBACK_URL = 'http://127.0.0.1:3999/cb';
+
+/** HubSpot's endpoints in a sandbox at `url`, from its dialect (the one place sandbox paths are written). */
+export function hubspotEndpoints(url: string): { authorizationURL: string; tokenURL: string; userProfileURL: string } {
+  const { authorizationURL, tokenURL, userProfileURL } = sandboxEndpoints(url, 'hubspot');
+  return { authorizationURL: authorizationURL as string, tokenURL: tokenURL as string, userProfileURL: userProfileURL as string };
+}
+
+/** HubSpot's sample API endpoint (Bearer) in a sandbox at `url`. */
+export function hubspotApiURL(url: string): string {
+  return `${url}/hubspot${sandboxFacts('hubspot').apiPath}`;
+}
 
 export function hubspotOptions(url: string, extra: Partial<HubSpotStrategyOptions> = {}): HubSpotStrategyOptions & { passReqToCallback?: false } {
   return {
     clientID: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     callbackURL: CALLBACK_URL,
-    authorizationURL: `${url}/hubspot/oauth/authorize`,
-    tokenURL: `${url}/hubspot/oauth/2026-03/token`,
-    userProfileURL: `${url}/hubspot/oauth/2026-03/token/introspect`,
+    ...hubspotEndpoints(url),
     pkce: false,
     ...extra,
     passReqToCallback: false,
@@ -27,7 +36,7 @@ export function hubspotStrategy(url: string, extra: Partial<HubSpotStrategyOptio
 
 /** Follows the sandbox's (auto-approved) authorize redirect and reads the code from its Location. */
 export async function authorizationCode(url: string): Promise<string> {
-  const authorize = new URL(`${url}/hubspot/oauth/authorize`);
+  const authorize = new URL(hubspotEndpoints(url).authorizationURL);
   authorize.search = new URLSearchParams({
     response_type: 'code',
     client_id: CLIENT_ID,
@@ -61,7 +70,7 @@ export const refreshCount = (sandbox: RunningSandbox): number => sandbox.stats()
 
 /** A refresh_token grant straight at the sandbox: proves a refresh token is (still) good. */
 export async function rawRefresh(url: string, refreshToken: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${url}/hubspot/oauth/2026-03/token`, {
+  const response = await fetch(hubspotEndpoints(url).tokenURL, {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),

@@ -20,7 +20,7 @@ export const boomtown: ProviderDialect = {
       tokenPaths: ['/oauth/token'],
       bodyEncoding: 'json',
       clientAuth: ['client_secret_post', 'client_secret_basic'],
-      pkce: { required: false, methods: ['S256', 'plain'] },
+      pkce: { required: false, methods: ['S256', 'plain'], mark: 'UNK' },
       resourceRequired: false,
       // GUIDE: `offline_access` is what gets a refresh token.
       requiredScopes: ['offline_access'],
@@ -35,6 +35,10 @@ export const boomtown: ProviderDialect = {
       }),
     },
   ],
+  strategy: {
+    packageName: '@passport-martech/boomtown',
+    urls: { authorizationURL: 'authorize', tokenURL: 'token', apiBaseURL: '/v1' },
+  },
   resources: [
     {
       kind: 'bearer',

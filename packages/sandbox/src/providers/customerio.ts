@@ -32,7 +32,7 @@ const guide: FlowDialect = {
   tokenPaths: ['/v1/oauth/token'],
   bodyEncoding: 'json',
   clientAuth: ['client_secret_post', 'client_secret_basic'],
-  pkce: { required: false, methods: ['S256', 'plain'] },
+  pkce: { required: false, methods: ['S256', 'plain'], mark: 'UNK' },
   resourceRequired: false,
   requiredScopes: ['full_access'],
   tokenResponse,
@@ -46,7 +46,7 @@ const mcp: FlowDialect = {
   bodyEncoding: 'form',
   // CODE: client_secret_post or none; PKCE S256 or plain.
   clientAuth: ['client_secret_post', 'client_secret_basic', 'none'],
-  pkce: { required: true, methods: ['S256', 'plain'] },
+  pkce: { required: true, methods: ['S256', 'plain'], mark: 'CODE' },
   resourceRequired: true,
   requiredScopes: [],
   // UNK: a standard OAuth 2.1 authorization server, so RFC 6749 errors rather than the App API's `meta`.
@@ -71,6 +71,15 @@ export const customerio: ProviderDialect = {
   defaultUser: { userId: 'cio-demo-user-1', email: 'demo+customerio@example.com', name: 'Demo User', accountId: '98765' },
   errorShape: metaErrors,
   flows: [guide, mcp],
+  strategy: {
+    packageName: '@passport-martech/customerio',
+    urls: { authorizationURL: 'authorize', tokenURL: 'token', apiBaseURL: '/v1' },
+    variants: [
+      { options: { authServer: 'mcp' }, flow: 'mcp', urls: { resource: 'resource' } },
+      // Only the real token and API hosts differ (api-eu.customer.io).
+      { options: { region: 'eu' } },
+    ],
+  },
   resources: [
     {
       // CODE: App API, `Authorization: Bearer`.

@@ -96,7 +96,7 @@ const flow: FlowDialect = {
   // DOC: client_id and client_secret go in the form body; HubSpot documents no HTTP Basic.
   clientAuth: ['client_secret_post'],
   // DOC: `code_verifier` accepted on all three token endpoints.
-  pkce: { required: false, methods: ['S256', 'plain'] },
+  pkce: { required: false, methods: ['S256', 'plain'], mark: 'DOC' },
   resourceRequired: false,
   // DOC: `oauth` is always among an app's scopes.
   requiredScopes: ['oauth'],
@@ -123,6 +123,22 @@ export const hubspot: ProviderDialect = {
   numericUserFields: ['userId', 'accountId'],
   errorShape,
   flows: [flow],
+  strategy: {
+    packageName: '@passport-martech/hubspot',
+    urls: {
+      authorizationURL: 'authorize',
+      tokenURL: '/oauth/2026-03/token',
+      userProfileURL: '/oauth/2026-03/token/introspect',
+      apiBaseURL: 'base',
+    },
+    variants: [
+      { options: { apiVersion: 'v3' }, urls: { tokenURL: '/oauth/v3/token', userProfileURL: '/oauth/v3/token/introspect' } },
+      // The v1 identity call appends the token to this base as a path segment.
+      { options: { apiVersion: 'v1' }, urls: { tokenURL: '/oauth/v1/token', userProfileURL: '/oauth/v1/access-tokens' } },
+      // Only the real authorization host differs (app-eu1.hubspot.com).
+      { options: { region: 'eu1' } },
+    ],
+  },
   resources: [
     {
       // DOC: v1 identity, token as a path segment; goes away with v1. Error answers: UNK (API envelope).

@@ -43,7 +43,7 @@ export const marketo: ProviderDialect = {
       tokenPaths: ['/oauth/token'],
       bodyEncoding: 'form',
       clientAuth: ['client_secret_post'],
-      pkce: { required: false, methods: ['S256', 'plain'] },
+      pkce: { required: false, methods: ['S256', 'plain'], mark: 'UNK' },
       resourceRequired: false,
       requiredScopes: [],
       // GUIDE: Marketo puts the API user's email in `scope` (as its client-credentials answer does, DOC).
@@ -56,6 +56,8 @@ export const marketo: ProviderDialect = {
       }),
     },
   ],
+  // The strategy takes one instance URL and appends the guide's paths to it.
+  strategy: { packageName: '@passport-martech/marketo', urls: { instanceURL: 'base' } },
   // DOC: `GET|POST /identity/oauth/token?grant_type=client_credentials&client_id=..&client_secret=..`;
   // `expires_in` is the seconds LEFT, and the same token comes back until it expires; no refresh token.
   // Bad credentials: 401 `{ error: "invalid_client", error_description: "Bad client credentials" }`.

@@ -40,7 +40,7 @@ const guide: FlowDialect = {
   tokenPaths: ['/oauth2/token'],
   bodyEncoding: 'json',
   clientAuth: ['client_secret_post', 'client_secret_basic'],
-  pkce: { required: false, methods: ['S256', 'plain'] },
+  pkce: { required: false, methods: ['S256', 'plain'], mark: 'UNK' },
   resourceRequired: false,
   requiredScopes: [],
   tokenResponse: guideTokenResponse,
@@ -54,7 +54,7 @@ const mcp: FlowDialect = {
   bodyEncoding: 'form',
   // CODE: client_secret_post or none (public clients, safe because PKCE is required); Basic accepted too.
   clientAuth: ['client_secret_post', 'client_secret_basic', 'none'],
-  pkce: { required: true, methods: ['S256'] },
+  pkce: { required: true, methods: ['S256'], mark: 'CODE' },
   resourceRequired: true,
   requiredScopes: ['mcp:tools'],
   tokenResponse: (input) => ({ ...guideTokenResponse(input), scope: input.grant.scopes.join(' ') }),
@@ -79,6 +79,11 @@ export const ontraport: ProviderDialect = {
   numericUserFields: ['accountId'],
   errorShape: rfc6749Shape,
   flows: [guide, mcp],
+  strategy: {
+    packageName: '@passport-martech/ontraport',
+    urls: { authorizationURL: 'authorize', tokenURL: 'token', apiBaseURL: '/1' },
+    variants: [{ options: { authServer: 'mcp' }, flow: 'mcp', urls: { resource: 'resource' } }],
+  },
   resources: [
     {
       // CODE: REST base `/1/`, envelope `{ code, data, account_id }` with code 0 on success.
