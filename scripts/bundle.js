@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Bundles each strategy package and @passport-martech/oauth2 into one CommonJS file, dist/index.js, after
+ * Bundles each strategy package and @passport-martech/oauth2 (the packages whose keywords say `strategy`)
+ * into one CommonJS file, dist/index.js, after
  * `tsc -b` (npm run build). Loading a strategy then reads two files of ours instead of about twenty, which
  * is most of what a require() of ours cost on top of passport-oauth2's (bench figure 5).
  *
@@ -23,7 +24,11 @@ const { join } = require('node:path');
 const esbuild = require('esbuild');
 
 const ROOT = join(__dirname, '..');
-const PACKAGES = ['oauth2', 'hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown'];
+/** The strategy packages and their base: every workspace package whose keywords say `strategy`. */
+const PACKAGES = readdirSync(join(ROOT, 'packages')).filter((name) => {
+  const manifest = join(ROOT, 'packages', name, 'package.json');
+  return existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')).keywords ?? []).includes('strategy');
+});
 
 /** Extra entries per package (besides index): oauth2's provider kit, whose bundle holds every module. */
 const ENTRIES = { oauth2: ['provider-kit'] };
