@@ -3,6 +3,7 @@
  * engine (src/engine.ts) turns any table into routes. Differences between providers are data here, or a
  * small render function where the provider's JSON differs.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { BodyEncoding } from './body';
 import type { ErrorShape } from './errors';
 import type { Grant } from './state';
@@ -54,6 +55,8 @@ export interface FlowDialect {
   tokenResponse(input: TokenResponseInput): Record<string, unknown>;
   /** An MCP authorization server's discovery, registration, revocation and `iss` (src/mcp-server.ts). */
   authorizationServer?: AuthorizationServerDialect;
+  /** RFC 7009 revocation endpoints of a flow that is not an MCP authorization server (form body, the flow's client auth). */
+  revocationPaths?: string[];
 }
 
 /**
@@ -108,6 +111,11 @@ export interface BearerResource {
   mark: Mark;
   /** A fixed-window request limit the provider reports (the sandbox never refuses over it). */
   rateLimit?: { limit: number; windowMs: number };
+  /**
+   * A rule on the request besides the token (a required API-version header, say), checked before the
+   * token: the provider's answer to a request that breaks it, or undefined to go on.
+   */
+  checkRequest?(headers: IncomingHttpHeaders): ResourceAnswer | undefined;
   render(ctx: BearerResourceContext): ResourceAnswer;
   /** The provider's answer to a missing, unknown or expired token. */
   unauthorized(problem: TokenProblem): ResourceAnswer;

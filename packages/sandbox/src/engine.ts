@@ -76,6 +76,7 @@ export function providerRouter(rt: ProviderRuntime): express.Router {
     for (const path of flow.authorizePaths) route('get', path, (req, res) => authorize(rt, flow, req, res));
     route('post', `${flow.authorizePaths[0]}/decision`, (req, res) => decide(rt, flow, req, res));
     for (const path of flow.tokenPaths) route('post', path, (req, res) => token(rt, flow, req, res));
+    for (const path of flow.revocationPaths ?? []) route('post', path, (req, res) => revokeToken(rt, flow, req, res));
     const as = flow.authorizationServer;
     if (as) {
       route('post', as.registrationPath, (req, res) => register(rt, flow, req, res));

@@ -40,6 +40,8 @@ function answerForToken(rt: ProviderRuntime, res: Response, route: BearerResourc
 
 export async function bearerResource(rt: ProviderRuntime, route: BearerResource, req: Request, res: Response): Promise<void> {
   if (await preamble(rt, res, { countAs: route.endpoint, faultsFor: [route.endpoint], latency: true })) return;
+  const refused = route.checkRequest?.(req.headers);
+  if (refused) return send(res, refused);
   const header = req.headers.authorization;
   const match = header ? BEARER.exec(header) : null;
   // A present but malformed header is an invalid token, not a missing one.
