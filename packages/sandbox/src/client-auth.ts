@@ -68,7 +68,10 @@ export function authenticateClient(
     return check(clients, basic.id, basic.secret, true);
   }
   if (bodyId === undefined) throw invalidClient('client authentication required: client_id is missing');
-  if (bodySecret !== undefined) return check(clients, bodyId, bodySecret, false);
+  if (bodySecret !== undefined) {
+    if (!methods.includes('client_secret_post')) throw invalidClient('client_secret in the body is not accepted here; use HTTP Basic');
+    return check(clients, bodyId, bodySecret, false);
+  }
   // A public client (`none`) identifies itself only; allowed where PKCE is required (MCP servers).
   if (!methods.includes('none')) throw invalidClient('client authentication required: client_secret is missing');
   const client = clients.get(bodyId);
