@@ -8,7 +8,7 @@ import { Passport } from 'passport';
 import request from 'supertest';
 import { startSandbox } from '@passport-martech/sandbox';
 import type { ProviderStrategy, TokenParams } from '@passport-martech/oauth2';
-import { sandboxProviders, type ProviderId } from '@passport-martech/sandbox';
+import { sandboxEndpoints, sandboxProviders, type ProviderId } from '@passport-martech/sandbox';
 import { catalog } from '@passport-martech/example-redis-session/catalog';
 import { CaseSettings, ProviderCase, providerCases } from './providers';
 
@@ -173,6 +173,23 @@ describe.each(providerCases)('$label', (testCase) => {
       const refreshed = await h.strategy.refreshTokenClient.refresh(first.refreshToken as string);
       expect(refreshed.accessToken).not.toBe(first.accessToken);
       expect(sandbox.stats()[testCase.id as ProviderId]).toMatchObject({ refresh: 1 });
+    });
+
+    it('revokes the refresh token where the provider documents revocation (a refresh then fails), else refuses with a typed error', async () => {
+      const h = harness(testCase, sandbox);
+      await login(h, testCase);
+      const { refreshToken } = h.captured[0] as Captured;
+      // The sandbox mirrors the provider: a revocation endpoint at the sandbox iff the real strategy has one.
+      const atSandbox = sandboxEndpoints(sandbox.url, testCase.id, testCase.flow.variant).revocationURL;
+      const real = testCase.withDefaults(settingsFor(testCase), (() => undefined) as never).provider.revocationURL;
+      expect(real === undefined).toBe(atSandbox === undefined);
+      if (atSandbox === undefined) {
+        await expect(h.strategy.revoke(refreshToken as string)).rejects.toMatchObject({ code: 'OAUTH_REVOCATION_UNSUPPORTED', provider: testCase.id });
+        return;
+      }
+      expect(new URL(real as string).protocol).toBe('https:');
+      await h.strategy.revoke(refreshToken as string);
+      await expect(h.strategy.refreshTokenClient.refresh(refreshToken as string)).rejects.toMatchObject({ code: 'invalid_grant' });
     });
   });
 

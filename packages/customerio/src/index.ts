@@ -11,6 +11,7 @@ export {
   MCP_ISSUER,
   MCP_RESOURCE,
   MCP_SCOPES,
+  MCP_REVOCATION_URL,
   MCP_TOKEN_URL,
 } from './strategy';
 export type { CustomerIoRegion, CustomerIoStrategyOptions, CustomerIoStrategyOptions as StrategyOptions } from './strategy';

@@ -30,6 +30,8 @@ export const GUIDE_DEFAULT_SCOPE = 'full_access'; // GUIDE
 /** CODE: the OAuth server in front of Customer.io's MCP server. */
 export const MCP_AUTHORIZATION_URL = 'https://mcp.customer.io/oauth2/authorize';
 export const MCP_TOKEN_URL = 'https://mcp.customer.io/oauth2/token';
+/** RFC 7009 revocation (CODE: the server's published metadata names it as `revocation_endpoint`; docs/providers.md). */
+export const MCP_REVOCATION_URL = 'https://mcp.customer.io/oauth2/revoke';
 /**
  * CODE: the issuer of the MCP authorization server (the host of its endpoints). `discovery: true` reads
  * `https://mcp.customer.io/.well-known/oauth-authorization-server` (RFC 8414) and checks that the document names this
@@ -76,7 +78,7 @@ function definition(options: CustomerIoStrategyOptions): ProviderDefinition {
   const region = regionOf(options);
   const common = { name: 'customerio', packageName: PACKAGE, scopeSeparator: ' ', apiBaseURL: API_BASE_URLS[region], parseError: parseCustomerIoError };
   if (usesMcp(PACKAGE, options)) {
-    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, issuer: MCP_ISSUER };
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, revocationURL: MCP_REVOCATION_URL, resource: MCP_RESOURCE, issuer: MCP_ISSUER };
     return { ...common, ...mcpDialect(PACKAGE, server, options) };
   }
   return {

@@ -8,6 +8,7 @@ export {
   DEFAULT_API_VERSION,
   DEFAULT_SCOPE,
   IDENTITY_PATHS,
+  REVOCATION_PATHS,
   TOKEN_PATHS,
 } from './strategy';
 export type { HubSpotApiVersion, HubSpotAuthenticateOptions, HubSpotRegion, HubSpotStrategyOptions } from './strategy';

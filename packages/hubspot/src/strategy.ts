@@ -44,6 +44,16 @@ export const IDENTITY_PATHS = {
   v1: '/oauth/v1/access-tokens',
 } as const;
 
+/**
+ * RFC 7009-style revocation under API_BASE_URL (DOC: "Revoke an OAuth token", form body with
+ * `client_id`, `client_secret`, `token`, `token_type_hint`). Only the date-versioned API documents it:
+ * v1 has a different call (`DELETE /oauth/v1/refresh-tokens/:token`) and v3 none, so `revoke()` on those
+ * versions needs `revocationURL` set (see docs/providers.md).
+ */
+export const REVOCATION_PATHS: Partial<Record<keyof typeof TOKEN_PATHS, string>> = {
+  '2026-03': '/oauth/2026-03/token/revoke',
+};
+
 /** The API version used when `apiVersion` is not given. */
 export const DEFAULT_API_VERSION = '2026-03';
 /** DOC: HubSpot requires the `oauth` scope on every authorization; it is always added. */
@@ -94,6 +104,7 @@ function definition(options: HubSpotStrategyOptions): ProviderDefinition {
     authorizationURL: AUTHORIZATION_URLS[region],
     tokenURL: joinURL(API_BASE_URL, TOKEN_PATHS[version]),
     userProfileURL: joinURL(API_BASE_URL, IDENTITY_PATHS[version]),
+    revocationURL: REVOCATION_PATHS[version] && joinURL(API_BASE_URL, REVOCATION_PATHS[version]),
     apiBaseURL: API_BASE_URL,
     bodyEncoding: 'form', // DOC: application/x-www-form-urlencoded on every version
     clientAuthentication: 'client_secret_post', // DOC: client_id and client_secret in the body

@@ -26,6 +26,8 @@ export const ErrorCode = {
   DISCOVERY_FAILED: 'OAUTH_DISCOVERY_FAILED',
   /** RFC 7591 dynamic client registration failed (`cause` holds the server's error or the transport's). */
   REGISTRATION_FAILED: 'OAUTH_REGISTRATION_FAILED',
+  /** `revoke()` on a strategy whose provider documents no revocation endpoint (and none was configured). */
+  REVOCATION_UNSUPPORTED: 'OAUTH_REVOCATION_UNSUPPORTED',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -83,6 +83,11 @@ export class McpConnection {
     return this.#cache !== undefined || this.#store !== undefined;
   }
 
+  /** The `revocation_endpoint` of the server's metadata, when discovery is on and it names one. */
+  async discoveredRevocationURL(): Promise<string | undefined> {
+    return this.#cache ? (await this.#cache.get()).revocationURL : undefined;
+  }
+
   /** Reads the metadata (cached) and the client, and points the strategy at them. */
   async prepare(req?: Request): Promise<void> {
     const metadata = this.#cache ? await this.#cache.get() : undefined;

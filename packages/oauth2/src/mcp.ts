@@ -7,6 +7,8 @@ import type { ProviderDefinition } from './strategy';
 export interface McpAuthorizationServer {
   authorizationURL: string;
   tokenURL: string;
+  /** RFC 7009 revocation endpoint (a discovered `revocation_endpoint` wins when discovery is on). */
+  revocationURL?: string;
   /** RFC 8707 resource indicator: the MCP server the tokens are for. */
   resource: string;
   defaultScope?: readonly string[];
@@ -73,7 +75,7 @@ export function mcpDialect(
   options: McpOptions,
 ): Pick<
   ProviderDefinition,
-  'authorizationURL' | 'tokenURL' | 'bodyEncoding' | 'clientAuthentication' | 'pkce' | 'defaultScope' | 'authorizationParams' | 'tokenParams' | 'mcp'
+  'authorizationURL' | 'tokenURL' | 'revocationURL' | 'bodyEncoding' | 'clientAuthentication' | 'pkce' | 'defaultScope' | 'authorizationParams' | 'tokenParams' | 'mcp'
 > {
   // The resource is the MCP server the tokens are sent to: https like every endpoint.
   const resource = checkEndpointURL(owner, 'resource', options.resource ?? server.resource, options);
@@ -81,6 +83,7 @@ export function mcpDialect(
   return {
     authorizationURL: server.authorizationURL,
     tokenURL: server.tokenURL,
+    revocationURL: server.revocationURL,
     bodyEncoding: 'form',
     clientAuthentication: hasClientSecret ? 'client_secret_post' : 'none',
     pkce: 'required',

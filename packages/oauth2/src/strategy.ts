@@ -34,6 +34,8 @@ export interface ProviderDefinition {
   apiBaseURL?: string;
   /** A different URL for the refresh grant (passport-oauth2-refresh reads `_refreshURL`). */
   refreshURL?: string;
+  /** RFC 7009 revocation endpoint, where the provider documents one (`revoke()`). */
+  revocationURL?: string;
   bodyEncoding: BodyEncoding;
   clientAuthentication: ClientAuthentication;
   /** Default ' '. */
@@ -83,6 +85,8 @@ export interface ProviderStrategyOptions extends InsecureHttpOption {
   authorizationURL?: string;
   tokenURL?: string;
   userProfileURL?: string;
+  /** RFC 7009 revocation endpoint for `revoke()`; default: the provider's documented one, if any. */
+  revocationURL?: string;
   /**
    * The base URL of the provider's API, for the calls the app makes with the tokens (the login does not
    * use it); exposed as `strategy.apiBaseURL`. Default: the provider's. Checked as the endpoints are.
@@ -175,6 +179,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     const authorizationURL = checkEndpointURL(owner, 'authorizationURL', options.authorizationURL ?? definition.authorizationURL, options);
     const tokenURL = checkEndpointURL(owner, 'tokenURL', options.tokenURL ?? definition.tokenURL, options);
     const userProfileURL = options.userProfileURL ?? definition.userProfileURL;
+    const revocationURL = options.revocationURL ?? definition.revocationURL;
+    if (revocationURL !== undefined) checkEndpointURL(owner, 'revocationURL', revocationURL, options);
     if (userProfileURL !== undefined) checkEndpointURL(owner, 'userProfileURL', userProfileURL, options);
     const apiBaseURL = options.apiBaseURL ?? definition.apiBaseURL;
     if (apiBaseURL !== undefined) checkEndpointURL(owner, 'apiBaseURL', apiBaseURL, options);
@@ -233,7 +239,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     this.timeout = timeout;
     this.userProfileURL = userProfileURL;
     this.apiBaseURL = apiBaseURL;
-    this.provider = Object.freeze({ ...definition, authorizationURL, tokenURL, userProfileURL, apiBaseURL });
+    this.provider = Object.freeze({ ...definition, authorizationURL, tokenURL, userProfileURL, apiBaseURL, revocationURL });
 
     const adapterSettings = { bodyEncoding: definition.bodyEncoding, timeout, parseError: definition.parseError, provider: definition.name, params: definition.tokenParams, agent: options.agent };
     this._adapterFor = (clientAuthentication) => createOAuth2Adapter({ ...adapterSettings, clientAuthentication });
@@ -269,6 +275,26 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
    */
   async ready(): Promise<void> {
     await this._mcp?.prepare();
+  }
+
+  /**
+   * Revokes a refresh token (default) or an access token at the provider (RFC 7009), as this strategy's
+   * client. An MCP strategy with discovery uses the `revocation_endpoint` of the server's metadata.
+   * Rejects with `OAUTH_REVOCATION_UNSUPPORTED` when the provider documents no revocation endpoint and
+   * `revocationURL` is not set, and with the provider's typed error when it refuses.
+   */
+  async revoke(token: string, tokenTypeHint: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
+    if (typeof token !== 'string' || token === '') throw new TypeError(`${this.provider.packageName}: revoke() needs the token to revoke`);
+    await this.ready();
+    const url = (this.options.revocationURL === undefined ? await this._mcp?.discoveredRevocationURL() : undefined) ?? this.provider.revocationURL;
+    if (!url) {
+      throw new OAuthRequestError({
+        code: ErrorCode.REVOCATION_UNSUPPORTED,
+        provider: this.name,
+        message: `${this.provider.packageName}: the provider documents no token revocation endpoint (set revocationURL if it has one)`,
+      });
+    }
+    await this.tokenClient.revoke(url, token, tokenTypeHint);
   }
 
   /** The token client this strategy uses (same encoding, client auth, timeout and token URL). */

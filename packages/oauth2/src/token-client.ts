@@ -100,24 +100,7 @@ export class TokenClient {
       const value = params[key];
       if (value !== undefined && !Object.hasOwn(this.#params, key)) body[key] = value;
     }
-    const headers: Record<string, string> = { ...this.#headers };
-
-    let basicCredential: string | undefined;
-    switch (this.clientAuthentication) {
-      case 'client_secret_basic':
-        headers.Authorization = basicAuthorization(this.clientID, this.#clientSecret ?? '');
-        // A provider that echoes the header would otherwise leak the secret in base64.
-        basicCredential = headers.Authorization.slice('Basic '.length);
-        break;
-      case 'client_secret_post':
-        body.client_id = this.clientID;
-        if (this.#clientSecret !== undefined) body.client_secret = this.#clientSecret;
-        break;
-      case 'none':
-        body.client_id = this.clientID;
-        break;
-    }
-
+    const { headers, basicCredential } = this.#authenticate(body);
     headers['Content-Type'] = this.bodyEncoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
     const encoded = this.bodyEncoding === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString();
     const secrets = [this.#clientSecret, basicCredential, body.code, body.refresh_token, body.code_verifier, body.assertion];
@@ -138,6 +121,42 @@ export class TokenClient {
       }
       return toTokenSet(json, receivedAt);
     });
+  }
+
+  /**
+   * RFC 7009 token revocation at `revocationURL`, authenticated as this client: `token_type_hint`
+   * `refresh_token` (default) or `access_token`. Any 2xx is success — RFC 7009 2.2 answers 200 for a
+   * token that was already invalid too. Anything else is the typed error of a token request
+   * (`unsupported_token_type`, `invalid_client`, `OAUTH_HTTP_ERROR`, ...).
+   */
+  async revoke(revocationURL: string, token: string, tokenTypeHint: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
+    const body: Record<string, string> = { token, token_type_hint: tokenTypeHint };
+    const { headers, basicCredential } = this.#authenticate(body);
+    // RFC 7009 2.1: always a form body, whatever the provider's token request encoding.
+    headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    const read = { parseError: this.#parseError, secrets: [this.#clientSecret, basicCredential, token], label: 'Revocation request', provider: this.#provider };
+    const request = { url: revocationURL, method: 'POST' as const, headers, body: new URLSearchParams(body).toString(), timeout: this.timeout, agent: this.agent, kind: 'revocation', ...read };
+    await requestProvider(request, (response) => {
+      if (response.status < 200 || response.status >= 300) readJsonObject(response, read);
+    });
+  }
+
+  /** Adds this client's authentication (RFC 6749 2.3.1) to a request body; the headers to send it with. */
+  #authenticate(body: Record<string, string>): { headers: Record<string, string>; basicCredential?: string } {
+    const headers: Record<string, string> = { ...this.#headers };
+    switch (this.clientAuthentication) {
+      case 'client_secret_basic':
+        headers.Authorization = basicAuthorization(this.clientID, this.#clientSecret ?? '');
+        // A provider that echoes the header would otherwise leak the secret in base64.
+        return { headers, basicCredential: headers.Authorization.slice('Basic '.length) };
+      case 'client_secret_post':
+        body.client_id = this.clientID;
+        if (this.#clientSecret !== undefined) body.client_secret = this.#clientSecret;
+        return { headers };
+      case 'none':
+        body.client_id = this.clientID;
+        return { headers };
+    }
   }
 }
 

@@ -10,6 +10,7 @@ export {
   MCP_ISSUER,
   MCP_RESOURCE,
   MCP_DEFAULT_SCOPE,
+  MCP_REVOCATION_URL,
   MCP_TOKEN_URL,
 } from './strategy';
 export type { OntraportStrategyOptions, OntraportStrategyOptions as StrategyOptions } from './strategy';

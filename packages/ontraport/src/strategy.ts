@@ -21,6 +21,8 @@ export const GUIDE_TOKEN_URL = 'https://api.ontraport.com/oauth2/token';
 /** CODE: the OAuth server in front of Ontraport's MCP server, as its metadata and real clients show. */
 export const MCP_AUTHORIZATION_URL = 'https://app.ontraport.com/oauth/authorize';
 export const MCP_TOKEN_URL = 'https://app.ontraport.com/oauth/token';
+/** RFC 7009 revocation (CODE: the server's published metadata names it as `revocation_endpoint`; docs/providers.md). */
+export const MCP_REVOCATION_URL = 'https://app.ontraport.com/oauth/revoke';
 export const MCP_RESOURCE = 'https://mcp.ontraport.com';
 export const MCP_DEFAULT_SCOPE = 'mcp:tools';
 /**
@@ -51,7 +53,7 @@ export interface OntraportStrategyOptions
 function definition(options: OntraportStrategyOptions): ProviderDefinition {
   const common = { name: 'ontraport', packageName: PACKAGE, scopeSeparator: ' ', apiBaseURL: API_BASE_URL, parseError: parseOntraportError };
   if (usesMcp(PACKAGE, options)) {
-    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, resource: MCP_RESOURCE, defaultScope: [MCP_DEFAULT_SCOPE], issuer: MCP_ISSUER };
+    const server = { authorizationURL: MCP_AUTHORIZATION_URL, tokenURL: MCP_TOKEN_URL, revocationURL: MCP_REVOCATION_URL, resource: MCP_RESOURCE, defaultScope: [MCP_DEFAULT_SCOPE], issuer: MCP_ISSUER };
     return { ...common, ...mcpDialect(PACKAGE, server, options) };
   }
   return {

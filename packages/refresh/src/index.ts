@@ -19,6 +19,8 @@ export type {
   RefreshTrigger,
   Refresher,
   RetryEvent,
+  RevokeOptions,
+  RevokeResult,
   RetryOptions,
   ScheduleOptions,
   TokenManagerOptions,

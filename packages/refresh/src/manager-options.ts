@@ -18,6 +18,26 @@ export interface Refresher {
    * `isTokenRejected`), used when `isTokenRejected` names none for that provider.
    */
   rejectionCheck?(name: string): TokenRejectedCheck | undefined;
+  /** RFC 7009 revocation through the registered strategy (TokenRefresher.revoke), for `TokenManager.revoke`. */
+  revoke?(name: string, token: string, tokenTypeHint: 'refresh_token' | 'access_token'): Promise<void>;
+}
+
+export interface RevokeOptions {
+  /**
+   * When the provider does not revoke (it refuses, cannot be reached, or has no revocation endpoint):
+   * `false` (default) deletes the stored tokens anyway and reports the error in the result; `true`
+   * keeps them and rejects with the error, so the app can try again.
+   */
+  keepTokensOnError?: boolean;
+}
+
+export interface RevokeResult {
+  /** The provider confirmed the revocation. */
+  revoked: boolean;
+  /** The stored token set was deleted here. */
+  deleted: boolean;
+  /** Why the provider did not revoke: `OAUTH_REVOCATION_UNSUPPORTED`, the provider's typed error, a network one. */
+  error?: Error;
 }
 
 export interface RetryOptions {
@@ -71,7 +91,7 @@ export interface RetryEvent {
  * else failed; the token still refreshes on demand); `invalid_answer` — the provider's refresh answer
  * broke a limit (see README, "Hostile answers"): its tokens were kept, the rest trimmed.
  */
-export type RefreshErrorReason = 'refresh_failed' | 'save_failed' | 'schedule_failed' | 'invalid_answer';
+export type RefreshErrorReason = 'refresh_failed' | 'save_failed' | 'schedule_failed' | 'invalid_answer' | 'revoke_failed';
 
 export interface RefreshErrorEvent {
   provider: string;

@@ -1,4 +1,4 @@
-import { expiresWithin, isRecord } from '@passport-martech/oauth2';
+import { ErrorCode, OAuthRequestError, expiresWithin, isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { traced } from '@passport-martech/oauth2/provider-kit';
 import { asError } from './classify';
@@ -15,6 +15,8 @@ import {
   positiveInteger,
   type FetchOptions,
   type RefreshTrigger,
+  type RevokeOptions,
+  type RevokeResult,
   type TokenManagerOptions,
   type TokenRejectedCheck,
 } from './manager-options';
@@ -150,6 +152,36 @@ export class TokenManager {
     this.#unsaved.forget(key);
     this.#forced.delete(key);
     await this.#writes.schedule(userKey, provider, undefined);
+  }
+
+  /**
+   * Disconnects: revokes the grant at the provider (the refresh token, or the access token when there is
+   * none; RFC 7009 through the registered strategy), then deletes the stored set. A refresh running here
+   * finishes first, so the token revoked is the latest. When the provider does not revoke, the tokens
+   * are deleted anyway and the typed error is in the result (and `onError`, `revoke_failed`) — unless
+   * `keepTokensOnError`, which rejects with it and keeps them. Resolves `{ revoked: false, deleted: false }`
+   * when nothing is stored.
+   */
+  async revoke(userKey: string, provider: string, options: RevokeOptions = {}): Promise<RevokeResult> {
+    checkKeys(userKey, provider);
+    const key = storeKey(userKey, provider);
+    await this.#flights.get(key)?.promise?.catch(() => undefined);
+    const tokens = this.#unsaved.get(key)?.tokens ?? (await this.store.get(key));
+    if (!tokens) return { revoked: false, deleted: false };
+    let error: Error | undefined;
+    try {
+      const { refresher } = this.#context;
+      if (!refresher.revoke) {
+        throw new OAuthRequestError({ code: ErrorCode.REVOCATION_UNSUPPORTED, provider, message: 'The refresher given to TokenManager cannot revoke tokens' });
+      }
+      await refresher.revoke(provider, tokens.refreshToken ?? tokens.accessToken, tokens.refreshToken ? 'refresh_token' : 'access_token');
+    } catch (caught) {
+      error = asError(caught);
+      this.#emit('onError', { provider, userKey, error, reason: 'revoke_failed' });
+      if (options.keepTokensOnError) throw error;
+    }
+    await this.delete(userKey, provider);
+    return error ? { revoked: false, deleted: true, error } : { revoked: true, deleted: true };
   }
 
   /** Records an app save or delete of `key` while it runs; resolves whether it reached the store. */

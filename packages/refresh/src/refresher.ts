@@ -49,6 +49,8 @@ interface StrategyInternals {
   readonly refreshTokenClient?: unknown;
   /** The provider's "token rejected" rule (ProviderStrategy.isTokenRejected). */
   isTokenRejected?: (response: Response) => boolean | Promise<boolean>;
+  /** RFC 7009 revocation (ProviderStrategy.revoke). */
+  revoke?: Revoke;
   _oauth2?: unknown;
   _refreshURL?: string;
 }
@@ -70,7 +72,9 @@ export interface TokenRefresherOptions {
 type Registration = (
   | { kind: 'client'; name: string; client: TokenClient }
   | { kind: 'oauth2'; name: string; oauth2: NodeOAuth2Like; clientSecret?: string }
-) & { rejected?: TokenRejectedCheck };
+) & { rejected?: TokenRejectedCheck; revoke?: Revoke };
+
+type Revoke = (token: string, tokenTypeHint: 'refresh_token' | 'access_token') => Promise<void>;
 
 interface RefreshOutcome {
   tokenSet: TokenSet;
@@ -132,9 +136,11 @@ export class TokenRefresher {
     // Looked up on each call: the strategy's method as it is then (an app may wrap it after use()).
     const rejected: TokenRejectedCheck | undefined =
       typeof strategy.isTokenRejected === 'function' ? (response) => (strategy as Required<Pick<StrategyInternals, 'isTokenRejected'>>).isTokenRejected(response) : undefined;
+    const revoke: Revoke | undefined =
+      typeof strategy.revoke === 'function' ? (token, hint) => (strategy as Required<Pick<StrategyInternals, 'revoke'>>).revoke(token, hint) : undefined;
     const client = options.setRefreshOAuth2 ? undefined : ownRefreshClient(strategy);
     if (client) {
-      this.#registrations.set(name, { kind: 'client', name, client, rejected });
+      this.#registrations.set(name, { kind: 'client', name, client, rejected, revoke });
       return this;
     }
 
@@ -162,7 +168,7 @@ export class TokenRefresher {
         'The OAuth2 adapter used to refresh the token is not configured correctly. Use the setRefreshOAuth2 option to return a OAuth 2.0 adapter.',
       );
     }
-    this.#registrations.set(name, { kind: 'oauth2', name, oauth2: refreshOAuth2, clientSecret: internals?._clientSecret, rejected });
+    this.#registrations.set(name, { kind: 'oauth2', name, oauth2: refreshOAuth2, clientSecret: internals?._clientSecret, rejected, revoke });
     return this;
   }
 
@@ -177,6 +183,21 @@ export class TokenRefresher {
    */
   rejectionCheck(name: string): TokenRejectedCheck | undefined {
     return this.#registrations.get(name)?.rejected;
+  }
+
+  /**
+   * Revokes a refresh token (default) or an access token at the provider, through the strategy registered
+   * as `name` (`strategy.revoke`, RFC 7009). Rejects with `OAUTH_REVOCATION_UNSUPPORTED` when that
+   * strategy has no revocation (a strategy that is not ours, or a provider that documents none), with
+   * the provider's typed error when it refuses, and StrategyNotRegisteredError for an unknown name.
+   */
+  async revoke(name: string, token: string, tokenTypeHint: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
+    const registration = this.#registrations.get(name);
+    if (!registration) throw new StrategyNotRegisteredError(name);
+    if (!registration.revoke) {
+      throw new OAuthRequestError({ code: ErrorCode.REVOCATION_UNSUPPORTED, provider: name, message: `The strategy registered as "${name}" cannot revoke tokens` });
+    }
+    await registration.revoke(token, tokenTypeHint);
   }
 
   /**

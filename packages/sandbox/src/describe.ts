@@ -41,6 +41,9 @@ function providerRows(d: ProviderDialect): string[] {
     const rules = flowRules(flow);
     rows.push(`| ${d.id} | authorize${label} | GET ${flow.authorizePaths.map(code).join(', ')} | ${rules.authorize} | ${flow.mark} |`);
     rows.push(`| ${d.id} | token${label} | POST ${flow.tokenPaths.map(code).join(', ')} | ${rules.token} | ${flow.mark} |`);
+    if (flow.revocationPaths?.length) {
+      rows.push(`| ${d.id} | revocation${label} | POST ${flow.revocationPaths.map(code).join(', ')} | RFC 7009: form body, the token endpoint's client authentication | ${flow.mark} |`);
+    }
     const as = flow.authorizationServer;
     if (as) {
       const iss = as.issParameter ? '; `iss` on every redirect' : '';

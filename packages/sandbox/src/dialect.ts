@@ -152,10 +152,10 @@ export interface ClientCredentialsDialect {
 
 /**
  * A sandbox URL that a strategy option takes: `base` is the provider's base (`<sandbox>/<id>`),
- * `authorize` and `token` the first such path of the variant's flow, `resource` its MCP resource, and a
- * string starting with `/` that path under the base.
+ * `authorize`, `token` and `revocation` the first such path of the variant's flow, `resource` its MCP
+ * resource, and a string starting with `/` that path under the base.
  */
-export type SandboxURLRef = 'base' | 'authorize' | 'token' | 'resource' | `/${string}`;
+export type SandboxURLRef = 'base' | 'authorize' | 'token' | 'revocation' | 'resource' | `/${string}`;
 
 /**
  * One way to configure the provider's strategy package: its default, or an alternative selected by
@@ -168,8 +168,8 @@ export interface StrategyVariant {
   options: Record<string, string>;
   /** The flow it drives (default: that of the strategy's default, `main`). */
   flow?: FlowDialect['name'];
-  /** Strategy option name -> the sandbox URL it takes; merged over the default's. */
-  urls?: Record<string, SandboxURLRef>;
+  /** Strategy option name -> the sandbox URL it takes; merged over the default's (`null`: none in this variant). */
+  urls?: Record<string, SandboxURLRef | null>;
 }
 
 /** How the provider's strategy is pointed at the sandbox: its exact option names. */

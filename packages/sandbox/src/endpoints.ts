@@ -34,7 +34,7 @@ export function sandboxVariants(providerId: string): SandboxVariant[] {
 
 export interface ResolvedVariant {
   flow: FlowDialect;
-  urls: Record<string, SandboxURLRef>;
+  urls: Record<string, SandboxURLRef | null>;
   /** The declared variants `variant` selects (empty for the default). */
   selected: StrategyVariant[];
 }
@@ -54,7 +54,7 @@ export function resolveVariant(dialect: ProviderDialect, variant: SandboxVariant
   }
   const flowName = selected.reduce<FlowDialect['name']>((name, v) => v.flow ?? name, 'main');
   const flow = dialect.flows.find((f) => f.name === flowName) ?? fail(`${dialect.id} has no ${flowName} flow`);
-  const urls = selected.reduce((all, v) => ({ ...all, ...v.urls }), { ...dialect.strategy.urls });
+  const urls = selected.reduce<Record<string, SandboxURLRef | null>>((all, v) => ({ ...all, ...v.urls }), { ...dialect.strategy.urls });
   return { flow, urls, selected };
 }
 
@@ -62,6 +62,10 @@ function urlOf(ref: SandboxURLRef, base: string, flow: FlowDialect, dialect: Pro
   if (ref === 'base') return base;
   if (ref === 'authorize') return `${base}${flow.authorizePaths[0]}`;
   if (ref === 'token') return `${base}${flow.tokenPaths[0]}`;
+  if (ref === 'revocation') {
+    const path = flow.revocationPaths?.[0] ?? flow.authorizationServer?.revocationPath ?? fail(`${dialect.id} ${flow.name} flow has no revocation endpoint`);
+    return `${base}${path}`;
+  }
   if (ref === 'resource') {
     const as = flow.authorizationServer ?? fail(`${dialect.id} ${flow.name} flow has no MCP resource`);
     return `${base}${as.resourcePath}`;
@@ -80,7 +84,7 @@ export function sandboxEndpoints(baseURL: string, providerId: string, variant: S
   const { flow, urls } = resolveVariant(dialect, variant);
   const base = `${baseURL.replace(/\/+$/, '')}/${dialect.id}`;
   const options: Record<string, string> = { ...variant };
-  for (const [option, ref] of Object.entries(urls)) options[option] = urlOf(ref, base, flow, dialect);
+  for (const [option, ref] of Object.entries(urls)) if (ref !== null) options[option] = urlOf(ref, base, flow, dialect);
   return options;
 }
 

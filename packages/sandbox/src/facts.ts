@@ -80,7 +80,7 @@ function loginHasEmail(dialect: ProviderDialect, flow: FlowDialect, urlPaths: st
 function variantFacts(dialect: ProviderDialect, variant: SandboxVariant): SandboxVariantFacts {
   const { flow, urls } = resolveVariant(dialect, variant);
   const values = Object.values(variant);
-  const urlPaths = Object.values(urls).filter((ref) => ref.startsWith('/'));
+  const urlPaths = Object.values(urls).filter((ref): ref is `/${string}` => ref !== null && ref.startsWith('/'));
   const as = flow.authorizationServer;
   return {
     provider: dialect.id,

@@ -20,6 +20,7 @@ function servedPaths(d: ProviderDialect): string[] {
   const flows = d.flows.flatMap((f) => [
     ...f.authorizePaths,
     ...f.tokenPaths,
+    ...(f.revocationPaths ?? []),
     ...(f.authorizationServer ? [f.authorizationServer.registrationPath, f.authorizationServer.revocationPath, f.authorizationServer.resourcePath] : []),
   ]);
   return [...flows, ...d.resources.map((r) => r.path.replace(/\/:token$/, '')), ...(d.clientCredentials ? [d.clientCredentials.path] : [])];

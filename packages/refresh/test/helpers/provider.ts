@@ -8,9 +8,9 @@ export const CLIENT_SECRET = 'demo-hubspot-secret';
 export const CALLBACK_URL = 'http://127.0.0.1:3999/cb';
 
 /** HubSpot's endpoints in a sandbox at `url`, from its dialect (the one place sandbox paths are written). */
-export function hubspotEndpoints(url: string): { authorizationURL: string; tokenURL: string; userProfileURL: string } {
-  const { authorizationURL, tokenURL, userProfileURL } = sandboxEndpoints(url, 'hubspot');
-  return { authorizationURL: authorizationURL as string, tokenURL: tokenURL as string, userProfileURL: userProfileURL as string };
+export function hubspotEndpoints(url: string): { authorizationURL: string; tokenURL: string; userProfileURL: string; revocationURL: string } {
+  const { authorizationURL, tokenURL, userProfileURL, revocationURL } = sandboxEndpoints(url, 'hubspot');
+  return { authorizationURL, tokenURL, userProfileURL, revocationURL } as { authorizationURL: string; tokenURL: string; userProfileURL: string; revocationURL: string };
 }
 
 /** HubSpot's sample API endpoint (Bearer) in a sandbox at `url`. */

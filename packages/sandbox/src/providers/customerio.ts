@@ -75,7 +75,7 @@ export const customerio: ProviderDialect = {
     packageName: '@passport-martech/customerio',
     urls: { authorizationURL: 'authorize', tokenURL: 'token', apiBaseURL: '/v1' },
     variants: [
-      { options: { authServer: 'mcp' }, flow: 'mcp', urls: { resource: 'resource' } },
+      { options: { authServer: 'mcp' }, flow: 'mcp', urls: { resource: 'resource', revocationURL: 'revocation' } },
       // Only the real token and API hosts differ (api-eu.customer.io).
       { options: { region: 'eu' } },
     ],

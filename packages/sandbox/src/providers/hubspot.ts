@@ -92,6 +92,8 @@ const flow: FlowDialect = {
   authorizePaths: ['/oauth/authorize', '/oauth/:accountId/authorize'],
   // DOC: v1 is deprecated (off 2027-02-16) but still what the 2024 guides use; v3 and 2026-03 are current.
   tokenPaths: ['/oauth/v1/token', '/oauth/v3/token', '/oauth/2026-03/token'],
+  // DOC: "Revoke an OAuth token" (2026-03): form body, client credentials, `token`, `token_type_hint`.
+  revocationPaths: ['/oauth/2026-03/token/revoke'],
   bodyEncoding: 'form',
   // DOC: client_id and client_secret go in the form body; HubSpot documents no HTTP Basic.
   clientAuth: ['client_secret_post'],
@@ -129,12 +131,14 @@ export const hubspot: ProviderDialect = {
       authorizationURL: 'authorize',
       tokenURL: '/oauth/2026-03/token',
       userProfileURL: '/oauth/2026-03/token/introspect',
+      revocationURL: 'revocation',
       apiBaseURL: 'base',
     },
     variants: [
-      { options: { apiVersion: 'v3' }, urls: { tokenURL: '/oauth/v3/token', userProfileURL: '/oauth/v3/token/introspect' } },
+      // Revocation is documented for the date-versioned API only (the strategy has no default on v3 and v1).
+      { options: { apiVersion: 'v3' }, urls: { tokenURL: '/oauth/v3/token', userProfileURL: '/oauth/v3/token/introspect', revocationURL: null } },
       // The v1 identity call appends the token to this base as a path segment.
-      { options: { apiVersion: 'v1' }, urls: { tokenURL: '/oauth/v1/token', userProfileURL: '/oauth/v1/access-tokens' } },
+      { options: { apiVersion: 'v1' }, urls: { tokenURL: '/oauth/v1/token', userProfileURL: '/oauth/v1/access-tokens', revocationURL: null } },
       // Only the real authorization host differs (app-eu1.hubspot.com).
       { options: { region: 'eu1' } },
     ],

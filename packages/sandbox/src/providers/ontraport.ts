@@ -82,7 +82,7 @@ export const ontraport: ProviderDialect = {
   strategy: {
     packageName: '@passport-martech/ontraport',
     urls: { authorizationURL: 'authorize', tokenURL: 'token', apiBaseURL: '/1' },
-    variants: [{ options: { authServer: 'mcp' }, flow: 'mcp', urls: { resource: 'resource' } }],
+    variants: [{ options: { authServer: 'mcp' }, flow: 'mcp', urls: { resource: 'resource', revocationURL: 'revocation' } }],
   },
   resources: [
     {

@@ -1,0 +1,90 @@
+import type { RunningSandbox } from '@passport-martech/sandbox';
+import { MemoryTokenStore, TokenManager, TokenRefresher, type RefreshErrorEvent } from '../src';
+import { expired, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
+import { freePort } from './helpers/redis';
+
+let sandbox: RunningSandbox;
+beforeAll(async () => {
+  sandbox = await startProvider();
+});
+afterAll(() => sandbox.close());
+
+function managerWith(strategy = hubspotStrategy(sandbox.url)): { manager: TokenManager; errors: RefreshErrorEvent[] } {
+  const errors: RefreshErrorEvent[] = [];
+  const manager = new TokenManager({ refresher: new TokenRefresher().use(strategy), store: new MemoryTokenStore(), onError: (e) => errors.push(e) });
+  return { manager, errors };
+}
+
+test('revoke ends the grant at the provider, then forgets the tokens', async () => {
+  const { manager, errors } = managerWith();
+  const tokens = await login(sandbox.url);
+  await manager.save('ada', 'hubspot', tokens);
+  await expect(manager.revoke('ada', 'hubspot')).resolves.toEqual({ revoked: true, deleted: true });
+  await expect(manager.get('ada', 'hubspot')).resolves.toBeUndefined();
+  // The provider no longer honours the refresh token.
+  const after = await rawRefresh(sandbox.url, tokens.refreshToken as string);
+  expect(after).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+  expect(errors).toEqual([]);
+});
+
+test('nothing stored: nothing revoked or deleted', async () => {
+  const { manager } = managerWith();
+  await expect(manager.revoke('nobody', 'hubspot')).resolves.toEqual({ revoked: false, deleted: false });
+});
+
+test('a provider that documents no revocation: a typed error in the result, the tokens deleted anyway', async () => {
+  const { manager, errors } = managerWith(hubspotStrategy(sandbox.url, { apiVersion: 'v3', revocationURL: undefined }));
+  const tokens = await login(sandbox.url);
+  await manager.save('bo', 'hubspot', tokens);
+  const result = await manager.revoke('bo', 'hubspot');
+  expect(result).toMatchObject({ revoked: false, deleted: true, error: { code: 'OAUTH_REVOCATION_UNSUPPORTED' } });
+  await expect(manager.get('bo', 'hubspot')).resolves.toBeUndefined();
+  expect(errors.map((e) => e.reason)).toEqual(['revoke_failed']);
+  // Not revoked: the grant still works at the provider.
+  expect((await rawRefresh(sandbox.url, tokens.refreshToken as string)).status).toBe(200);
+});
+
+test('an unreachable provider with keepTokensOnError: rejects with the typed error and keeps the tokens; without it, deletes them', async () => {
+  const port = await freePort();
+  const { manager } = managerWith(hubspotStrategy(sandbox.url, { revocationURL: `http://127.0.0.1:${port}/revoke` }));
+  const tokens = await login(sandbox.url);
+  await manager.save('cy', 'hubspot', tokens);
+  const refused = await manager.revoke('cy', 'hubspot', { keepTokensOnError: true }).catch((error: Error) => error);
+  expect(refused).toMatchObject({ code: 'OAUTH_NETWORK' });
+  for (const value of [tokens.accessToken, tokens.refreshToken as string]) expect(String((refused as Error).message)).not.toContain(value);
+  await expect(manager.get('cy', 'hubspot')).resolves.toMatchObject({ refreshToken: tokens.refreshToken });
+  await expect(manager.revoke('cy', 'hubspot')).resolves.toMatchObject({ revoked: false, deleted: true, error: { code: 'OAUTH_NETWORK' } });
+  await expect(manager.get('cy', 'hubspot')).resolves.toBeUndefined();
+});
+
+describe('revoke beside a refresh: afterwards nothing is stored and no refresh token of the grant works', () => {
+  async function race(revokeWhenRefreshReachedProvider: boolean) {
+    const { manager } = managerWith();
+    const tokens = await login(sandbox.url);
+    sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
+    await manager.save('dee', 'hubspot', expired(tokens));
+    const before = refreshCount(sandbox);
+    const refreshing = manager.getTokenSet('dee', 'hubspot');
+    if (revokeWhenRefreshReachedProvider) while (refreshCount(sandbox) === before) await new Promise((resolve) => setTimeout(resolve, 1));
+    const [refreshed, revoked] = await Promise.allSettled([refreshing, manager.revoke('dee', 'hubspot')]);
+    expect(revoked).toEqual({ status: 'fulfilled', value: { revoked: true, deleted: true } });
+    await expect(manager.get('dee', 'hubspot')).resolves.toBeUndefined();
+    const presented = [tokens.refreshToken as string];
+    if (refreshed.status === 'fulfilled') presented.push(refreshed.value.refreshToken as string);
+    else expect(refreshed.reason).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' });
+    for (const token of presented) expect((await rawRefresh(sandbox.url, token)).body).toMatchObject({ error: 'invalid_grant' });
+    return refreshed.status;
+  }
+
+  test('revoke called as the refresh starts', async () => {
+    await race(false);
+  });
+
+  test('revoke called while the refresh is at the provider: the refresh finishes first, its rotated token is the one revoked', async () => {
+    await expect(race(true)).resolves.toBe('fulfilled');
+  });
+});
+
+test('TokenRefresher.revoke: an unknown name is StrategyNotRegisteredError', async () => {
+  await expect(new TokenRefresher().revoke('nope', 'x')).rejects.toMatchObject({ code: 'STRATEGY_NOT_REGISTERED' });
+});
