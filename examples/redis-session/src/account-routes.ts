@@ -75,7 +75,13 @@ export function accountRoutes({ site, providers, accounts, tokens, helpers }: Ac
         actions: [{ href: '/account', label: 'Back to your account' }],
       });
     }
-    await tokens.delete(account.id, id);
+    // Ends the grant at the provider where it documents revocation (RFC 7009), then forgets the tokens
+    // either way: a provider that cannot revoke (none documented, or down) does not keep the link alive.
+    const { revoked, error } = await tokens.revoke(account.id, id);
+    const code = (error as { code?: string } | undefined)?.code;
+    if (revoked) req.log?.info({ provider: id }, 'grant revoked at the provider');
+    else if (code === 'OAUTH_REVOCATION_UNSUPPORTED') req.log?.info({ provider: id }, 'provider documents no revocation; tokens deleted here');
+    else if (error) req.log?.warn({ provider: id, code }, 'provider did not revoke the grant; tokens deleted here');
     await accounts.unlink(account.id, id);
     // The session's summary follows (saved before the redirect is sent), on every instance.
     const updated = await accounts.get(account.id);

@@ -218,6 +218,21 @@ describe('linking', () => {
     expect(last.text).toContain('only way to sign in');
   });
 
+  test('disconnect revokes the grant at a provider that documents revocation, and says so in the log; elsewhere it only forgets the tokens', async () => {
+    const agent = request.agent(app.app);
+    await login(agent, 'marketo');
+    await link(agent, 'hubspot');
+    const accountId = /<dt>Account id<\/dt><dd>([^<]+)<\/dd>/.exec((await agent.get('/account')).text)?.[1] as string;
+    const stored = await app.tokens.get(accountId, 'hubspot');
+    expect(stored?.refreshToken).toEqual(expect.any(String));
+    const page = await agent.get('/account');
+    expect((await agent.post('/account/hubspot/disconnect').type('form').send({ _csrf: csrfFrom(page.text) })).status).toBe(303);
+    expect(sandbox.refreshTokenStatus('hubspot', stored?.refreshToken as string)).toMatchObject({ live: false, grantRevoked: true });
+    await expect(app.tokens.get(accountId, 'hubspot')).resolves.toBeUndefined();
+    expect(app.logs.some((line) => line.includes('grant revoked at the provider') && line.includes('"provider":"hubspot"'))).toBe(true);
+    expect(app.logs.join('\n')).not.toContain(stored?.refreshToken as string);
+  });
+
   test('an identity that is the only one of another account moves here (that account is absorbed)', async () => {
     const a = request.agent(app.app);
     await login(a, 'hubspot'); // account 1: hubspot only
