@@ -455,10 +455,11 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   protected async requestIdentity(
     url: string,
     accessToken: string,
-    init: { method?: 'GET' | 'POST'; form?: Record<string, string> } = {},
+    init: { method?: 'GET' | 'POST'; form?: Record<string, string>; headers?: Record<string, string> } = {},
   ): Promise<{ json: Record<string, unknown>; text: string }> {
     const method = init.method ?? 'GET';
-    const headers: Record<string, string> = {};
+    // A provider's own headers (an API version header, say); the Authorization and Content-Type set below win.
+    const headers: Record<string, string> = { ...init.headers };
     let body: string | undefined;
     if (init.form) {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
