@@ -72,6 +72,7 @@ export function emailList(...candidates: unknown[]): Profile['emails'] {
   return emails;
 }
 
+/** A non-empty string field of a JSON object, else undefined. */
 export function stringField(json: Record<string, unknown>, key: string): string | undefined {
   const value = json[key];
   return typeof value === 'string' && value !== '' ? value : undefined;

@@ -12,7 +12,7 @@ export type { TokenClientOAuth2 } from './oauth2-adapter';
 export { toTokenSet } from './token-set';
 export { parseRfc6749Error, safeCause } from './errors';
 export type { ErrorBodyParser, ProviderErrorFields } from './errors';
-export { cleanIdentity, emailList, idString, isEmail, profileFromTokenResponse, profileFromUserInfo } from './profile';
+export { cleanIdentity, emailList, idString, isEmail, profileFromTokenResponse, profileFromUserInfo, stringField } from './profile';
 export type { TokenIdentityHook } from './profile';
 export { checkEndpointURL, checkOneOf, checkURL, isLoopbackHost, joinURL, normalizeScope, optionError, optionalString, requireString } from './options';
 export { bodyExcerpt, redactJson, scrub } from './redact';
