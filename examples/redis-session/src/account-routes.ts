@@ -53,7 +53,7 @@ export function accountRoutes({ site, providers, accounts, tokens, helpers }: Ac
       // TokenManager: a valid token (refreshed first when it expires soon), and one refresh + retry
       // when the provider rejects it anyway.
       const response = await tokens.fetch(who.account.id, id, url, {
-        headers: { Accept: 'application/json' },
+        headers: { Accept: 'application/json', ...catalogEntry(id).sampleApiCall.headers },
         signal: AbortSignal.timeout(settings.timeoutMs),
       });
       result = { provider: id, url, status: response.status, ok: response.ok, body: prettyBody(await response.text()) };

@@ -67,6 +67,8 @@ export interface SampleApiCall {
   path: string;
   /** What the account page shows, e.g. `GET /crm/v3/objects/contacts`. */
   label: string;
+  /** Headers the provider's API requires besides `Authorization` (an API version header, say). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export interface CatalogEntry<Id extends string = string> {
