@@ -6,6 +6,7 @@
  */
 import type { FlowDialect, ProviderDialect, SandboxURLRef, StrategyVariant } from './dialect';
 import { PROVIDER_IDS, PROVIDERS, type ProviderId } from './providers';
+import { SANDBOX_USERINFO_PATH } from './providers/common';
 
 /** Strategy options that select an alternative configuration, e.g. `{ authServer: 'mcp' }` or `{ region: 'eu' }`. */
 export type SandboxVariant = Record<string, string>;
@@ -94,6 +95,7 @@ export function sandboxEndpoints(baseURL: string, providerId: string, variant: S
  */
 export function sandboxUserinfoURL(baseURL: string, providerId: string): string | undefined {
   const dialect = dialectOf(providerId);
-  const userinfo = dialect.resources.find((r) => r.kind === 'bearer' && r.endpoint === 'identity');
+  // That route only: a provider's real Bearer identity endpoint (an API call with its own rules) is not it.
+  const userinfo = dialect.resources.find((r) => r.kind === 'bearer' && r.path === SANDBOX_USERINFO_PATH);
   return userinfo && `${baseURL.replace(/\/+$/, '')}/${dialect.id}${userinfo.path}`;
 }

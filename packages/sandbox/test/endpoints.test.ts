@@ -71,15 +71,19 @@ describe.each(cases)('$label', (c) => {
     expect(authorize.status).toBe(302);
     const code = new URL(authorize.headers.location as string).searchParams.get('code');
     expect(code).toEqual(expect.any(String));
+    // The client authenticates as the facts say: in the body where the flow takes it, else HTTP Basic.
+    const { clientId, clientSecret } = c.facts.client;
+    const inBody = c.clientAuth.includes('client_secret_post') || !c.clientAuth.includes('client_secret_basic');
     const body = {
       grant_type: 'authorization_code', code: code as string, redirect_uri: REDIRECT_URI,
-      client_id: c.facts.client.clientId, client_secret: c.facts.client.clientSecret,
+      ...(inBody ? { client_id: clientId, client_secret: clientSecret } : {}),
       ...(pair ? { code_verifier: pair.verifier } : {}),
       ...(resource ? { resource } : {}),
     };
+    const basic = inBody ? {} : { Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` };
     // The URL a strategy gets (sandboxEndpoints), not a path written here.
     const tokenURL = new URL(sandboxEndpoints(sb.url, c.provider, c.variant).tokenURL ?? `${sb.url}${base}${PROVIDERS[c.provider].flows.find((f) => f.name === c.flow)?.tokenPaths[0]}`);
-    const post = request(sb.url).post(tokenURL.pathname);
+    const post = request(sb.url).post(tokenURL.pathname).set(basic);
     const token = c.tokenEncoding === 'json' ? await post.send(body) : await post.type('form').send(body);
     expect(token.status).toBe(200);
     expect(token.body.access_token).toEqual(expect.any(String));
@@ -87,7 +91,7 @@ describe.each(cases)('$label', (c) => {
       expect(JSON.stringify(token.body)).toContain(c.facts.defaultUser.email);
     }
     // The other encoding is refused: the fact is what the sandbox enforces.
-    const other = request(sb.url).post(tokenURL.pathname);
+    const other = request(sb.url).post(tokenURL.pathname).set(basic);
     const refused = c.tokenEncoding === 'json' ? await other.type('form').send(body) : await other.send(body);
     expect(refused.status).toBe(415);
   });

@@ -1,6 +1,9 @@
 /** Pieces several provider tables share. */
 import type { BearerResource, ResourceAnswer, TokenProblem } from '../dialect';
 
+/** The path of the sandbox-only identity endpoint below, under a provider's base. */
+export const SANDBOX_USERINFO_PATH = '/userinfo';
+
 /**
  * SANDBOX-ONLY identity endpoint `GET /userinfo` (Bearer) -> `{ id, email, name }`. Marketo, Ontraport,
  * Customer.io and BoomTown document no identity endpoint (UNK in docs/providers.md); this exists so a strategy's
@@ -9,7 +12,7 @@ import type { BearerResource, ResourceAnswer, TokenProblem } from '../dialect';
 export function sandboxUserinfo(unauthorized: (problem: TokenProblem) => ResourceAnswer): BearerResource {
   return {
     kind: 'bearer',
-    path: '/userinfo',
+    path: SANDBOX_USERINFO_PATH,
     endpoint: 'identity',
     mark: 'UNK',
     render: ({ user }) => ({ body: { id: String(user.userId), email: user.email, name: user.name } }),
