@@ -1,4 +1,4 @@
-import { sandboxEndpoints, startSandbox } from '@passport-martech/sandbox';
+import { sandboxEndpoints, sandboxLogin, startSandbox } from '@passport-martech/sandbox';
 import { HubSpotProfile, HubSpotStrategy, HubSpotStrategyOptions } from '../src';
 
 type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
@@ -10,10 +10,7 @@ function endpoints(sandbox: Sandbox): { authorizationURL: string; tokenURL: stri
 }
 type Outcome = { kind: 'success'; user: unknown; profile: HubSpotProfile } | { kind: 'fail' | 'error'; detail: unknown };
 
-/**
- * Drives passport's two legs by hand (as passport.authenticate does: a derived object per request, one
- * shared session object) against the sandbox, so each version and profile source is seen on the wire.
- */
+/** One login through the strategy against the sandbox, so each version and profile source is seen on the wire. */
 async function login(options: Partial<HubSpotStrategyOptions> & { passReqToCallback?: false }, sandbox: Sandbox): Promise<Outcome> {
   let profile: HubSpotProfile | undefined;
   const strategy = new HubSpotStrategy(
@@ -29,22 +26,8 @@ async function login(options: Partial<HubSpotStrategyOptions> & { passReqToCallb
       done(null, { id: p.id });
     },
   );
-  const session: Record<string, unknown> = { save: (cb: () => void) => cb() };
-  const authorizeURL = await new Promise<string>((resolve, reject) => {
-    const attempt = Object.create(strategy);
-    Object.assign(attempt, { redirect: resolve, error: reject, fail: reject });
-    attempt.authenticate({ query: {}, headers: {}, session }, {});
-  });
-  const back = new URL((await fetch(authorizeURL, { redirect: 'manual' })).headers.get('location') as string);
-  return new Promise<Outcome>((resolve) => {
-    const attempt = Object.create(strategy);
-    Object.assign(attempt, {
-      success: (user: unknown) => resolve({ kind: 'success', user, profile: profile as HubSpotProfile }),
-      fail: (detail: unknown) => resolve({ kind: 'fail', detail }),
-      error: (detail: unknown) => resolve({ kind: 'error', detail }),
-    });
-    attempt.authenticate({ query: Object.fromEntries(back.searchParams), headers: {}, session }, {});
-  });
+  const outcome = await sandboxLogin(strategy);
+  return outcome.kind === 'success' ? { ...outcome, profile: profile as HubSpotProfile } : outcome;
 }
 
 describe('HubSpot against the sandbox', () => {

@@ -10,3 +10,4 @@ export * from './types';
 export { sandboxEndpoints, sandboxProviders, sandboxVariants, sandboxUserinfoURL, type SandboxVariant } from './endpoints';
 export { sandboxFacts, allSandboxFacts, type SandboxProviderFacts, type SandboxVariantFacts } from './facts';
 export type { Mark, ClientAuthMethod, PkceMethod } from './dialect';
+export { sandboxLogin, type AuthenticatingStrategy, type SandboxLoginOutcome } from './login';
