@@ -8,6 +8,7 @@
 import { Strategy as BoomTownStrategy, type BoomTownStrategyOptions } from '@passport-martech/boomtown';
 import { Strategy as CustomerIoStrategy, type CustomerIoStrategyOptions } from '@passport-martech/customerio';
 import { Strategy as HubSpotStrategy, type HubSpotStrategyOptions } from '@passport-martech/hubspot';
+import { API_BASE_URL as KLAVIYO_API_BASE_URL, API_REVISION as KLAVIYO_API_REVISION, Strategy as KlaviyoStrategy, type KlaviyoStrategyOptions } from '@passport-martech/klaviyo';
 import { Strategy as MarketoStrategy, type MarketoStrategyOptions } from '@passport-martech/marketo';
 import type { AnyVerifyFunction, Profile, ProviderStrategy, StateClaimStore } from '@passport-martech/oauth2';
 import { Strategy as OntraportStrategy, type OntraportStrategyOptions } from '@passport-martech/ontraport';
@@ -179,8 +180,20 @@ const boomtown = provider({
   sampleApiCall: { path: '/leads', label: 'GET /v1/leads' },
 });
 
+const klaviyo = provider({
+  id: 'klaviyo',
+  name: 'Klaviyo',
+  envPrefix: 'KLAVIYO',
+  variables: [],
+  defaultApiBaseURL: () => KLAVIYO_API_BASE_URL,
+  createStrategy: (settings, verify) => new KlaviyoStrategy(settings as StrategySettings & KlaviyoStrategyOptions, verify),
+  // Klaviyo's API requires a revision header on every call (the strategy's default revision). The real
+  // API also wants the profiles:read scope for this call: KLAVIYO_SCOPE="profiles:read" (accounts:read is added).
+  sampleApiCall: { path: '/profiles', label: 'GET /api/profiles', headers: { revision: KLAVIYO_API_REVISION, Accept: 'application/vnd.api+json' } },
+});
+
 /** Every provider, in page order. */
-export const catalog = [hubspot, marketo, ontraport, customerio, boomtown] as const;
+export const catalog = [hubspot, marketo, ontraport, customerio, boomtown, klaviyo] as const;
 
 export type ProviderId = (typeof catalog)[number]['id'];
 

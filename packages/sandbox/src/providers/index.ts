@@ -7,6 +7,7 @@ import type { ProviderDialect } from '../dialect';
 import { boomtown } from './boomtown';
 import { customerio } from './customerio';
 import { hubspot } from './hubspot';
+import { klaviyo } from './klaviyo';
 import { marketo } from './marketo';
 import { ontraport } from './ontraport';
 
@@ -16,6 +17,7 @@ export const PROVIDERS = {
   ontraport,
   customerio,
   boomtown,
+  klaviyo,
 } as const satisfies Record<string, ProviderDialect>;
 
 export type ProviderId = keyof typeof PROVIDERS;

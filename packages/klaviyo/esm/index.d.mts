@@ -1,0 +1,4 @@
+import { KlaviyoStrategy } from '../dist/index.js';
+
+export * from '../dist/index.js';
+export default KlaviyoStrategy;
