@@ -21,7 +21,7 @@ export const AUTHORIZATION_URL = 'https://www.klaviyo.com/oauth/authorize';
 export const TOKEN_URL = 'https://a.klaviyo.com/oauth/token';
 /**
  * DOC: RFC 7009-style revocation on a.klaviyo.com (form body `token`, `token_type_hint`; HTTP Basic client
- * authentication, CODE). The strategy does not call it; an app's "disconnect" should.
+ * authentication, CODE): `strategy.revoke()` and the refresh package's `manager.revoke()` use it.
  */
 export const REVOCATION_URL = 'https://a.klaviyo.com/oauth/revoke';
 /** DOC: the REST API base; every call takes `Authorization: Bearer` and a `revision` header. */
@@ -56,6 +56,7 @@ function definition(options: KlaviyoStrategyOptions): ProviderDefinition {
     packageName: PACKAGE,
     authorizationURL: AUTHORIZATION_URL,
     tokenURL: TOKEN_URL,
+    revocationURL: REVOCATION_URL,
     // The Accounts call follows apiBaseURL; the userProfileURL option still overrides it.
     userProfileURL: joinURL(apiBaseURL, ACCOUNTS_PATH),
     apiBaseURL: API_BASE_URL,

@@ -107,7 +107,7 @@ export const klaviyo: ProviderDialect = {
   strategy: {
     packageName: '@passport-martech/klaviyo',
     // The profile's Accounts call follows apiBaseURL (`/api/accounts` here).
-    urls: { authorizationURL: 'authorize', tokenURL: 'token', apiBaseURL: '/api' },
+    urls: { authorizationURL: 'authorize', tokenURL: 'token', revocationURL: 'revocation', apiBaseURL: '/api' },
   },
   resources: [
     // DOC: identity is the Accounts API (scope accounts:read); it answers the token's one account.
