@@ -1,9 +1,11 @@
 // Every ```ts block of every README, written out as a file of its own for the TypeScript consumers to
 // compile. A block is left out only when SKIP names it (README, first line) with the reason.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const READMES = ['README.md', ...['oauth2', 'hubspot', 'marketo', 'ontraport', 'customerio', 'boomtown', 'refresh', 'sandbox'].map((p) => `packages/${p}/README.md`)];
+const ROOT = new URL('..', import.meta.url).pathname;
+/** The root README and every package's (a new package is picked up without an edit here). */
+const READMES = ['README.md', ...readdirSync(join(ROOT, 'packages')).sort().map((p) => `packages/${p}/README.md`)].filter((path) => existsSync(join(ROOT, path)));
 
 // Needs @nestjs/*: compiled by the nestjs-cjs app instead (run.mjs writes it into that app's src/).
 export const NEST_SNIPPET = {
