@@ -37,5 +37,6 @@ export const HOST: string;
 export function startCluster(options?: { masters?: number }): Promise<RunningCluster>;
 export function startSentinel(options?: SentinelOptions): Promise<RunningSentinel>;
 export function command(port: number, ...args: (string | number)[]): Promise<unknown>;
+export function replicated(port: number, replicas: number): Promise<boolean>;
 export function until<T>(what: string, check: () => Promise<T>, timeoutMs?: number): Promise<T>;
 export function sleep(ms: number): Promise<void>;

@@ -1,7 +1,8 @@
 /*
  * One "app process" for the scale tests, on the BUILT packages, talking to a Redis Cluster or a
  * Sentinel-managed Redis (TOPOLOGY, see clients.js).
- * env: TOPOLOGY, SANDBOX_URL, PREFIX, USERS (comma-separated user keys), CALLERS, MODE ('once' | 'burst')
+ * env: TOPOLOGY, SANDBOX_URL, PREFIX, USERS (comma-separated user keys), CALLERS, MODE ('once' | 'burst'),
+ * REPLICA_ACKS (RedisTokenStore replicaAcks), SCALE_DEBUG (a timeline on stderr every 500 ms)
  * Messages: parent -> { go: true } (and { stop: true } in burst mode); worker -> { ready: true }, then its result.
  * - once: CALLERS concurrent getAccessToken for each user -> { tokens, errors, refreshes }
  * - burst: per user, CALLERS loops of forced refreshes until { stop } -> { refreshes, calls, errors, unsaved }
@@ -28,7 +29,7 @@ const strategy = new HubSpotStrategy(
 let refreshes = 0;
 const manager = new TokenManager({
   refresher: new TokenRefresher().use(strategy),
-  store: new RedisTokenStore({ client, prefix: process.env.PREFIX }),
+  store: new RedisTokenStore({ client, prefix: process.env.PREFIX, replicaAcks: Number(process.env.REPLICA_ACKS || 0) }),
   lock: new RedisLock({ client, ttlMs: 5000 }),
   onRefresh: () => refreshes++,
 });
@@ -62,6 +63,15 @@ async function burst() {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   };
+  if (process.env.SCALE_DEBUG) {
+    let last = { calls: 0, refreshes: 0 };
+    const timer = setInterval(() => {
+      const errs = Object.entries(errors).map(([k, v]) => `${k.slice(0, 12)}=${v}`).join(' ');
+      console.error(`[${process.pid}] ${Date.now() % 100000} port=${client.stream && client.stream.remotePort} calls+${calls - last.calls} refreshes+${refreshes - last.refreshes} ${errs}`);
+      last = { calls, refreshes };
+    }, 500);
+    timer.unref();
+  }
   await Promise.all(users.flatMap((user) => Array.from({ length: callers }, () => loop(user))));
   // What a well-behaved app does on SIGTERM: save what the store refused so far.
   const unsaved = await manager.close(20_000);
