@@ -13,6 +13,20 @@ export function isTransient(error: unknown): boolean {
   return typeof status === 'number' && (status >= 500 || status === 429);
 }
 
+/** The leading word of a Redis error reply (`READONLY`, `NOREPLICAS`, `MOVED`...); never the rest of the message. */
+export function redisReplyWord(error: unknown): string | undefined {
+  const message = (error as { message?: unknown } | null | undefined)?.message;
+  return typeof message === 'string' ? /^([A-Z][A-Z_]{2,})\b/.exec(message)?.[1] : undefined;
+}
+
+/**
+ * Replies a Redis gives while a failover is under way — the demoted master refusing writes, a replica
+ * still loading, a cluster electing — that clear within seconds: worth waiting for within a bound.
+ */
+export function isFailoverReply(error: unknown): boolean {
+  return ['READONLY', 'NOREPLICAS', 'LOADING', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN'].includes(redisReplyWord(error) ?? '');
+}
+
 export function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { TraceContext } from '@passport-martech/oauth2';
+import { redisReplyWord } from './classify';
 import type { RefreshTrigger } from './manager-options';
 
 /**
@@ -68,8 +69,7 @@ export function publishLock(provider: string, outcome: LockEvent['outcome'], err
  * `NOREPLICAS`, `MOVED`) — never the rest of a message.
  */
 export function refreshErrorCode(error: unknown): string | undefined {
-  const { code, reason, message } = (error ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
+  const { code, reason } = (error ?? {}) as { code?: unknown; reason?: unknown };
   if (typeof code === 'string') return typeof reason === 'string' ? `${code}:${reason}` : code;
-  const word = typeof message === 'string' ? /^([A-Z][A-Z_]{2,})\b/.exec(message) : null;
-  return word?.[1];
+  return redisReplyWord(error);
 }

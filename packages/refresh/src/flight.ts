@@ -1,7 +1,7 @@
 import { DEFAULT_TIMEOUT_MS, expiresWithin } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { checkRefreshAnswer } from './answer';
-import { asError, isInvalidGrant, isTransient, sleep } from './classify';
+import { asError, isFailoverReply, isInvalidGrant, isTransient, sleep } from './classify';
 import { publishLock, type RefreshFlightEvent } from './diagnostics';
 import { ReauthenticationRequiredError, RefreshLockTimeoutError, type ReauthenticationReason } from './errors';
 import { leaveFailureNote, readFailureNote } from './failure-note';
@@ -145,6 +145,12 @@ export class Flight {
         // Redis refuses the lock (a failover, OOM): no refresh can start, since its result could not be
         // saved either. A token that has not expired yet beats an error; the next caller tries again.
         if (!options.force && !expiresWithin(current, 0)) return current;
+        // A failover in progress clears within about a second (docs: "Running on Redis Cluster /
+        // Sentinel"): wait for it within the same bound as for another process's lock.
+        if (isFailoverReply(error) && Date.now() - started + lockPollMs < waitMs) {
+          await sleep(lockPollMs);
+          continue;
+        }
         throw error;
       }
       publishLock(provider, token === null ? 'busy' : 'acquired');
@@ -268,6 +274,9 @@ export class Flight {
         written = await this.#context.writes.replace(userKey, provider, usedRefreshToken, tokens);
       } catch (error) {
         lastError = error;
+        // Written but not yet confirmed by the replicas (RedisTokenStore replicaAcks): trying again here
+        // would hold the callers up to the WAIT timeout each time; the background save confirms it.
+        if ((error as { code?: unknown }).code === 'REPLICA_ACK_TIMEOUT') break;
         continue;
       }
       if (written) return tokens;

@@ -349,3 +349,60 @@ describe("a holder's failure reaches the waiters in other processes (review 1.5)
     expect(refreshCount(sandbox) - before).toBe(1);
   });
 });
+
+describe('during a Redis failover', () => {
+  test('a lock refused with READONLY is tried again within lockWaitMs: the caller gets a refreshed token once Redis takes writes', async () => {
+    const client = redis.client();
+    const admin = redis.client();
+    const { manager, events } = makeManager({ store: new RedisTokenStore({ client, prefix: newPrefix() }), lock: new RedisLock({ client, ttlMs: 5000 }), lockWaitMs: 3000, lockPollMs: 20 });
+    const tokens = await expiredUser(manager, 'failover');
+    // The server becomes a replica (of nothing): reads work, the lock's SET answers READONLY; a moment
+    // later it is a master again, as after a promotion.
+    await admin.replicaof('127.0.0.1', 9);
+    const asking = manager.getAccessToken('failover', 'hubspot');
+    await sleep(150);
+    await admin.replicaof('NO', 'ONE');
+    const fresh = await asking;
+    expect(fresh).not.toBe(tokens.accessToken);
+    expect(events.refreshes).toHaveLength(1);
+  });
+
+  test('a lock refused with READONLY for longer than lockWaitMs ends in that error (not a hang)', async () => {
+    const client = redis.client();
+    const admin = redis.client();
+    const { manager } = makeManager({ store: new RedisTokenStore({ client, prefix: newPrefix() }), lock: new RedisLock({ client, ttlMs: 5000 }), lockWaitMs: 200, lockPollMs: 20 });
+    await expiredUser(manager, 'failover-long');
+    await admin.replicaof('127.0.0.1', 9);
+    try {
+      const started = Date.now();
+      await expect(manager.getAccessToken('failover-long', 'hubspot')).rejects.toThrow(/^READONLY/);
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await admin.replicaof('NO', 'ONE');
+    }
+  });
+
+  test('a save written but not confirmed by replicas (REPLICA_ACK_TIMEOUT) goes to the background at once, not through the inline retries', async () => {
+    const inner = new MemoryTokenStore();
+    let replaces = 0;
+    let unconfirmed = 1;
+    const store: TokenStore = {
+      get: (key) => inner.get(key),
+      set: (key, value) => inner.set(key, value),
+      delete: (key) => inner.delete(key),
+      replace: async (key, from, value) => {
+        replaces++;
+        const written = await (inner.replace as NonNullable<TokenStore['replace']>).call(inner, key, from, value);
+        if (unconfirmed-- > 0) throw Object.assign(new Error('1 of 2 replicas acknowledged the write'), { code: 'REPLICA_ACK_TIMEOUT' });
+        return written;
+      },
+    };
+    const { manager, events } = makeManager({ store });
+    await expiredUser(manager, 'acks');
+    const fresh = await manager.getTokenSet('acks', 'hubspot');
+    expect(replaces).toBe(1);
+    expect(events.errors.map((e) => e.reason)).toEqual(['save_failed']);
+    await expect(manager.drain(2000)).resolves.toBe(0);
+    await expect(inner.get(storeKey('acks', 'hubspot'))).resolves.toMatchObject({ accessToken: fresh.accessToken });
+  });
+});
