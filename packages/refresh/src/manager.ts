@@ -1,12 +1,12 @@
 import { ErrorCode, OAuthRequestError, expiresWithin, isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { traced } from '@passport-martech/oauth2/provider-kit';
+import { AuthorizedFetch } from './authorized-fetch';
 import { asError } from './classify';
 import { refreshErrorCode, refreshFlights, type RefreshFlightEvent } from './diagnostics';
 import { ReauthenticationRequiredError } from './errors';
 import { Flight, reauth, type FlightContext, type FlightOptions } from './flight';
 import { parseStoreKey, storeKey } from './keys';
-import { unauthorizedStatus } from './rejection';
 import {
   checkKeys,
   nonNegative,
@@ -44,8 +44,7 @@ export class TokenManager {
   /** Settings and write paths every flight shares. */
   readonly #context: FlightContext;
   readonly #schedule: { client: RedisClient; key: string } | undefined;
-  readonly #rejectionChecks: Record<string, TokenRejectedCheck>;
-  readonly #rejectionCooldownMs: number;
+  readonly #fetcher: AuthorizedFetch;
   readonly #hooks: Pick<TokenManagerOptions, 'onRefresh' | 'onRetry' | 'onError'>;
   /** Refreshes running in this process, by store key. */
   readonly #flights = new Map<string, Flight>();
@@ -56,8 +55,6 @@ export class TokenManager {
   readonly #appWrites = new Map<string, Promise<boolean>>();
   /** Refreshed sets the store refused, saved in the background. */
   readonly #unsaved = new UnsavedSets((key, set) => this.#saveUnsaved(key, set));
-  /** The access token a refresh forced by `fetch` produced, and when: see rejectionCooldownMs. */
-  readonly #forced = new Map<string, { accessToken: string; at: number }>();
 
   constructor(options: TokenManagerOptions) {
     if (!options || typeof options !== 'object') throw optionError('options object is required');
@@ -83,8 +80,15 @@ export class TokenManager {
       if (!options.schedule.client) throw optionError('schedule.client (an ioredis client) is required');
       this.#schedule = { client: options.schedule.client, key: options.schedule.key ?? DEFAULT_SCHEDULE_KEY };
     }
-    this.#rejectionChecks = { ...options.isTokenRejected };
-    this.#rejectionCooldownMs = nonNegative('rejectionCooldownMs', options.rejectionCooldownMs ?? 30_000);
+    const rejectionChecks: Record<string, TokenRejectedCheck> = { ...options.isTokenRejected };
+    this.#fetcher = new AuthorizedFetch(
+      {
+        getAccessToken: (userKey, provider) => this.getAccessToken(userKey, provider),
+        refresh: (userKey, provider, rejected) => this.refresh(userKey, provider, rejected),
+        rejectionCheck: (provider) => rejectionChecks[provider] ?? options.refresher.rejectionCheck?.(provider),
+      },
+      nonNegative('rejectionCooldownMs', options.rejectionCooldownMs ?? 30_000),
+    );
     this.#hooks = { onRefresh: options.onRefresh, onRetry: options.onRetry, onError: options.onError };
     this.#writes = new TokenWrites({
       store: this.store,
@@ -150,7 +154,7 @@ export class TokenManager {
     this.#reads.delete(key);
     await deletion;
     this.#unsaved.forget(key);
-    this.#forced.delete(key);
+    this.#fetcher.forget(key);
     await this.#writes.schedule(userKey, provider, undefined);
   }
 
@@ -258,24 +262,13 @@ export class TokenManager {
   /**
    * `fetch` with `Authorization: Bearer <token>`. When the answer says the token was rejected (HTTP 401,
    * or the provider's rule — an error code inside an HTTP 200, say — given as an option or supplied by
-   * the registered strategy), the token is refreshed once and the request sent once more. A request whose body is a stream is not sent twice. A token that a refresh
-   * forced here produced less than `rejectionCooldownMs` ago is not refreshed again: its rejection is
-   * returned as it is.
+   * the registered strategy), the token is refreshed once and the request sent once more. A request
+   * whose body is a stream is not sent twice. A token that a refresh forced here produced less than
+   * `rejectionCooldownMs` ago is not refreshed again: its rejection is returned as it is.
    */
-  async fetch(userKey: string, provider: string, url: string | URL, init: RequestInit = {}, options: FetchOptions = {}): Promise<Response> {
-    const rejected = options.isTokenRejected ?? this.#rejectionChecks[provider] ?? this.#context.refresher.rejectionCheck?.(provider) ?? unauthorizedStatus;
-    const token = await this.getAccessToken(userKey, provider);
-    const first = await fetch(url, withBearer(init, token));
-    if (!(await rejected(first)) || !replayable(init.body)) return first;
-    const key = storeKey(userKey, provider);
-    const forced = this.#forced.get(key);
-    if (forced?.accessToken === token && Date.now() - forced.at < this.#rejectionCooldownMs) return first;
-    await first.body?.cancel().catch(() => undefined);
-    let fresh = await this.refresh(userKey, provider, token);
-    // A concurrent refresh may have handed back the very token just rejected: refresh once more.
-    if (fresh.accessToken === token) fresh = await this.refresh(userKey, provider, token);
-    this.#forced.set(key, { accessToken: fresh.accessToken, at: Date.now() });
-    return fetch(url, withBearer(init, fresh.accessToken));
+  fetch(userKey: string, provider: string, url: string | URL, init: RequestInit = {}, options: FetchOptions = {}): Promise<Response> {
+    checkKeys(userKey, provider);
+    return this.#fetcher.send(storeKey(userKey, provider), userKey, provider, url, init, options);
   }
 
   /**
@@ -371,16 +364,6 @@ export class TokenManager {
 function joined(flight: Flight): Promise<TokenSet> {
   if (flight.event) flight.event.joined++;
   return flight.promise as Promise<TokenSet>;
-}
-
-function withBearer(init: RequestInit, accessToken: string): RequestInit {
-  const headers = new Headers(init.headers);
-  headers.set('Authorization', `Bearer ${accessToken}`);
-  return { ...init, headers };
-}
-
-function replayable(body: RequestInit['body']): boolean {
-  return body === undefined || body === null || typeof body === 'string' || !(typeof (body as { getReader?: unknown }).getReader === 'function' || Symbol.asyncIterator in Object(body));
 }
 
 function sleepUntil(deadline: number): Promise<void> {
