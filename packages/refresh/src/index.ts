@@ -38,7 +38,7 @@ export type { ReauthenticationReason, RefreshErrorCodeValue } from './errors';
 export type { TokenStore } from './stores/types';
 export { MemoryTokenStore } from './stores/memory';
 export type { MemoryTokenStoreOptions } from './stores/memory';
-export { RedisTokenStore } from './stores/redis';
+export { RedisTokenStore, ReplicaAckError } from './stores/redis';
 export type { CorruptRecordReason, CorruptRecordReport, RedisTokenStoreOptions } from './stores/redis';
 export { encryptionKeyId } from './crypto';
 export type { EncryptionKey } from './crypto';

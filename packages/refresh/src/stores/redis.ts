@@ -43,6 +43,30 @@ export interface RedisTokenStoreOptions {
   onCorruptRecord?: (report: CorruptRecordReport) => void;
   /** With encryption on, still accept plain JSON records (written before encryption was turned on). Default false. */
   readPlaintext?: boolean;
+  /**
+   * For a replicated Redis (Sentinel): after writing a refreshed set, `WAIT` until this many replicas
+   * have it, or `replace` throws ReplicaAckError (the manager then keeps the set and saves it again
+   * until a write is acknowledged). Set it to the number of replicas: a write a failover could drop
+   * (made on a master whose replica is being promoted) then never counts as saved. Default 0 (no WAIT).
+   * Needs a client with `wait` (an ioredis `Redis`); refused with a `Cluster` client.
+   */
+  replicaAcks?: number;
+  /** How long that WAIT may hold the connection, in milliseconds; default 500. */
+  replicaAckTimeoutMs?: number;
+}
+
+/** A refreshed set was written but fewer replicas than `replicaAcks` confirmed it in time. */
+export class ReplicaAckError extends Error {
+  readonly code = 'REPLICA_ACK_TIMEOUT';
+
+  constructor(readonly key: string, readonly acknowledged: number, readonly required: number) {
+    super(`token record ${key}: ${acknowledged} of ${required} replicas acknowledged the write; it may not survive a failover`);
+    this.name = 'ReplicaAckError';
+  }
+}
+
+interface WaitingClient {
+  wait(numReplicas: number, timeoutMs: number): Promise<number>;
 }
 
 /** Writes ARGV[2] (with EX ARGV[3] unless empty) only if the key still holds exactly ARGV[1]. */
@@ -68,6 +92,8 @@ export class RedisTokenStore implements TokenStore {
   readonly #ttlSeconds: number | undefined;
   readonly #onCorruptRecord: (report: CorruptRecordReport) => void;
   readonly #readPlaintext: boolean;
+  readonly #replicaAcks: number;
+  readonly #replicaAckTimeoutMs: number;
 
   constructor(options: RedisTokenStoreOptions) {
     if (!options || typeof options !== 'object' || !options.client) {
@@ -80,6 +106,12 @@ export class RedisTokenStore implements TokenStore {
     this.#ttlSeconds = checkTtl(options.ttlSeconds);
     this.#onCorruptRecord = options.onCorruptRecord ?? defaultCorruptRecordHandler;
     this.#readPlaintext = options.readPlaintext === true;
+    this.#replicaAcks = count('replicaAcks', options.replicaAcks ?? 0);
+    this.#replicaAckTimeoutMs = count('replicaAckTimeoutMs', options.replicaAckTimeoutMs ?? 500);
+    if (this.#replicaAcks > 0 && (typeof (this.#client as Partial<WaitingClient>).wait !== 'function' || (this.#client as { isCluster?: boolean }).isCluster === true)) {
+      // A Cluster client sends a keyless WAIT to any node, not the one that took the write.
+      throw new TypeError('@passport-martech/refresh: RedisTokenStore replicaAcks needs a client with wait() on one master (an ioredis Redis, not a Cluster)');
+    }
   }
 
   /** True when records are encrypted. */
@@ -123,14 +155,36 @@ export class RedisTokenStore implements TokenStore {
    */
   async replace(key: string, fromRefreshToken: string, tokenSet: TokenSet): Promise<boolean> {
     const current = await this.#client.get(this.prefix + key);
-    if (typeof current !== 'string' || !this.#holds(current, key, fromRefreshToken, true)) return false;
-    return this.#swap(key, current, this.encode(tokenSet, key), this.#ttlSeconds);
+    if (typeof current !== 'string') return false;
+    if (this.#holds(current, key, fromRefreshToken, true)) {
+      if (!(await this.#swap(key, current, this.encode(tokenSet, key), this.#ttlSeconds))) return false;
+    } else if (!this.#isSame(current, key, tokenSet)) return false;
+    // Written now, or by this very save's earlier try (whose acknowledgement failed): confirmed only once replicated.
+    await this.#acknowledged(key);
+    return true;
   }
 
   async retire(key: string, refreshToken: string): Promise<boolean> {
     const current = await this.#client.get(this.prefix + key);
     if (typeof current !== 'string' || !this.#holds(current, key, refreshToken, false)) return false;
     return this.#swap(key, current, RETIRED + fingerprint(refreshToken), RETIRED_TTL_SECONDS);
+  }
+
+  /** The record is this exact refreshed set (the same access and refresh token). */
+  #isSame(stored: string, key: string, tokenSet: TokenSet): boolean {
+    if (stored.startsWith(RETIRED)) return false;
+    try {
+      const decoded = this.decode(stored, key);
+      return decoded.accessToken === tokenSet.accessToken && decoded.refreshToken === tokenSet.refreshToken;
+    } catch {
+      return false;
+    }
+  }
+
+  async #acknowledged(key: string): Promise<void> {
+    if (this.#replicaAcks === 0) return;
+    const acknowledged = Number(await (this.#client as unknown as WaitingClient).wait(this.#replicaAcks, this.#replicaAckTimeoutMs));
+    if (acknowledged < this.#replicaAcks) throw new ReplicaAckError(this.prefix + key, acknowledged, this.#replicaAcks);
   }
 
   #holds(stored: string, key: string, refreshToken: string, retiredCounts: boolean): boolean {
@@ -191,6 +245,11 @@ function isTokenSet(value: unknown): value is TokenSet {
     typeof value.tokenType === 'string' &&
     isRecord(value.raw)
   );
+}
+
+function count(name: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`@passport-martech/refresh: RedisTokenStore ${name} must be an integer >= 0`);
+  return value;
 }
 
 function defaultCorruptRecordHandler(report: CorruptRecordReport): void {
