@@ -100,15 +100,18 @@ export function waitForRedis(client: RedisClient, timeoutMs: number): Promise<vo
   });
 }
 
-/** Closes the connection: QUIT when connected, else just disconnect (no reconnect afterwards). */
+/**
+ * Closes the connection: QUIT when connected (replies in flight arrive first), then a disconnect, which
+ * also closes the Sentinel subscriptions of `failoverDetector`: QUIT leaves them open, and they keep the
+ * process alive (ioredis issue #1362). No reconnect afterwards.
+ */
 export async function closeRedis(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   if (client.status === 'ready') {
     try {
       await client.quit();
-      return;
     } catch {
-      // fall through to a hard disconnect
+      // a hard disconnect below
     }
   }
   client.disconnect(false);
