@@ -162,9 +162,6 @@ const UNLINK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return redis.call('HDEL', KEYS[2], ARGV[2])`;
 
-/** The account's scripts, for the test that checks every key a script touches is declared. */
-export const ACCOUNT_SCRIPTS = { LINK, UNLINK };
-
 /** A pointer that keeps changing under a link (other sign-ins of the same identity) gives up after this. */
 const LINK_ATTEMPTS = 5;
 

@@ -88,6 +88,11 @@ describe('Redis Cluster (3 masters)', () => {
     expect(await clusterKeys(peek, 'app:sessions:*')).toEqual([]);
   }, 30_000);
 
+  test('keySlot (the readiness probe\'s key placement) agrees with CLUSTER KEYSLOT', async () => {
+    const keys = ['app:readyz:{0}', 'app:readyz:{17}', 'app:{accounts}:account:x', 'sess:abc', 'tokens:u:hubspot', '{}x', 'a{}b{c}', 'ünïcode'];
+    for (const key of keys) expect(keySlot(key)).toBe(await command(cluster.nodes[0].port, 'CLUSTER', 'KEYSLOT', key));
+  });
+
   test('a sign-in whose link is refused creates no account (no orphan key)', async () => {
     const identity: LinkedIdentity = { provider: 'hubspot', id: 'orphan-check', emails: [], details: {}, raw: '{}', linkedAt: 1 };
     const owner = newAccountId();
