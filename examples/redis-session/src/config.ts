@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, EnvReader, isEncryptionKey, type Env } from './env';
 import { readProviders, type ProvidersConfig } from './provider-config';
-import { readRedisTarget, type RedisTarget } from './redis-config';
+import { readRedisTarget, readReplicaAcks, type RedisTarget } from './redis-config';
 
 export { ConfigError };
 
@@ -24,6 +24,8 @@ export interface AppConfig {
   sessionTouchSeconds: number;
   /** One server (`REDIS_URL`), a Cluster, Sentinel, or in-process stores (`REDIS_URL=memory`, one process only). */
   redis: RedisTarget;
+  /** Replicas that must have a refreshed token set before it counts as saved (RedisTokenStore `replicaAcks`). */
+  redisReplicaAcks: number;
   redisConnectTimeoutMs: number;
   redisCommandTimeoutMs: number;
   /** 32-byte key as 64 hex chars or base64; tokens are stored encrypted when set. */
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const redis = readRedisTarget(r);
+  const redisReplicaAcks = readReplicaAcks(r, redis);
   const redisConnectTimeoutMs = r.integer('REDIS_CONNECT_TIMEOUT_MS', 1000, 50, 60_000);
   const redisCommandTimeoutMs = r.integer('REDIS_COMMAND_TIMEOUT_MS', 800, 50, 60_000);
 
@@ -123,6 +126,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sessionTtlSeconds,
     sessionTouchSeconds,
     redis,
+    redisReplicaAcks,
     redisConnectTimeoutMs,
     redisCommandTimeoutMs,
     tokenEncryptionKey,

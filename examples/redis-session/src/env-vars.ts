@@ -30,6 +30,11 @@ export const SERVER_VARS: readonly VariableDoc[] = [
   { name: 'REDIS_TLS', description: 'With REDIS_CLUSTER_NODES or REDIS_SENTINELS: true = TLS to every node, sentinels included (default false; extra CAs: NODE_EXTRA_CA_CERTS).', example: 'false' },
   { name: 'REDIS_SENTINEL_USERNAME', description: 'With REDIS_SENTINELS: ACL user of the sentinels themselves, when they require one.' },
   { name: 'REDIS_SENTINEL_PASSWORD', description: 'With REDIS_SENTINELS: password of the sentinels themselves (their requirepass), when set.' },
+  {
+    name: 'REDIS_REPLICA_ACKS',
+    description: 'A refreshed token set counts as saved once this many replicas have it (WAIT; default 0). With Sentinel and 2+ replicas, 1 is recommended (refresh README "Running on Redis Cluster / Sentinel"); not with a Cluster.',
+    example: '0',
+  },
   { name: 'REDIS_CONNECT_TIMEOUT_MS', description: 'Give up a Redis connection attempt after this long (default 1000).', example: '1000' },
   { name: 'REDIS_COMMAND_TIMEOUT_MS', description: 'Fail a Redis command after this long (default 800), so a hung Redis gives 503, not a hang.', example: '800' },
   {

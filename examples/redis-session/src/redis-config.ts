@@ -80,6 +80,18 @@ export function readRedisTarget(r: EnvReader): RedisTarget {
   return { kind: 'url', url: r.url('REDIS_URL', { protocols: ['redis:', 'rediss:'] }) ?? value };
 }
 
+/**
+ * REDIS_REPLICA_ACKS: the refresh package's `replicaAcks` (a refreshed token set counts as saved once that
+ * many replicas have it, `WAIT`). For a master with replicas (Sentinel); a Cluster client cannot `WAIT` on
+ * the master that took the write, so it is refused there.
+ */
+export function readReplicaAcks(r: EnvReader, target: RedisTarget): number {
+  const acks = r.integer('REDIS_REPLICA_ACKS', 0, 0, 10);
+  if (acks > 0 && target.kind === 'cluster') r.problem('REDIS_REPLICA_ACKS', 'cannot be used with REDIS_CLUSTER_NODES (WAIT would not reach the master that took the write)', String(acks));
+  if (acks > 0 && target.kind === 'memory') r.problem('REDIS_REPLICA_ACKS', 'needs Redis (not REDIS_URL=memory)', String(acks));
+  return acks;
+}
+
 /** How the target is shown in logs and the demo's banner: never a password. */
 export function describeRedisTarget(target: RedisTarget): string {
   const list = (nodes: RedisNode[]) => nodes.map((n) => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`).join(',');

@@ -78,6 +78,7 @@ export function createStores(config: AppConfig, logger: Logger): Stores {
       client: redis,
       prefix: TOKEN_PREFIX,
       encryptionKey,
+      replicaAcks: config.redisReplicaAcks,
       onCorruptRecord: (report) => logger.warn({ key: report.key, reason: report.reason }, 'unreadable token record treated as absent'),
     }),
     encryptionKey,

@@ -53,6 +53,12 @@ test('one problem per mistake, and never a password in a message', () => {
   expect(describeRedisTarget(loadConfig({ SESSION_SECRET: SECRET, REDIS_URL: 'rediss://app:hunter2@a:6380' }).redis)).toBe('rediss://***@a:6380');
 });
 
+test('REDIS_REPLICA_ACKS: for a server or Sentinel, refused with a Cluster', () => {
+  expect(loadConfig({ SESSION_SECRET: SECRET, REDIS_SENTINELS: 'a:26379', REDIS_SENTINEL_NAME: 'm', REDIS_REPLICA_ACKS: '1' }).redisReplicaAcks).toBe(1);
+  expect(loadConfig({ SESSION_SECRET: SECRET }).redisReplicaAcks).toBe(0);
+  expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_REPLICA_ACKS: '1' })).toEqual([expect.stringMatching(/^REDIS_REPLICA_ACKS cannot be used with REDIS_CLUSTER_NODES/)]);
+});
+
 test('the client per kind: a Cluster, or a Redis that follows Sentinel failovers; TLS and auth passed on', async () => {
   const logger = createLogger('silent');
   const common = { connectTimeoutMs: 100, commandTimeoutMs: 100, logger };

@@ -11,11 +11,17 @@ import type { RunningSandbox } from '@passport-martech/sandbox';
 import { startCluster, startSentinel, command, until, type RunningCluster, type RunningSentinel } from '../../../packages/refresh/test/scale/topology';
 import { newAccountId, type LinkedIdentity } from '../src/accounts';
 import { keySlot } from '../src/readiness';
-import { appFor, csrfFrom, link, login, sandboxFor, testConfig, type TestApp } from './helpers';
+import { appFor, csrfFrom, link, login, sandboxFor, sandboxPost, testConfig, type TestApp } from './helpers';
 
 /** The env that points the app at a topology instead of REDIS_URL (which testConfig sets). */
 const clusterEnv = (cluster: RunningCluster) => ({ REDIS_URL: undefined, REDIS_CLUSTER_NODES: cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',') });
-const sentinelEnv = (group: RunningSentinel) => ({ REDIS_URL: undefined, REDIS_SENTINELS: group.sentinels.map((n) => `${n.host}:${n.port}`).join(','), REDIS_SENTINEL_NAME: group.name });
+/** Sentinel as the refresh README recommends it on the app's side: a refreshed set waits for one replica. */
+const sentinelEnv = (group: RunningSentinel) => ({
+  REDIS_URL: undefined,
+  REDIS_SENTINELS: group.sentinels.map((n) => `${n.host}:${n.port}`).join(','),
+  REDIS_SENTINEL_NAME: group.name,
+  REDIS_REPLICA_ACKS: '1',
+});
 
 /** Keys matching `pattern` on every master of the cluster. */
 async function clusterKeys(client: Cluster, pattern: string): Promise<string[]> {
@@ -181,7 +187,11 @@ describe('Redis Sentinel (1 master, 2 replicas, 3 sentinels)', () => {
     const { callback, sid } = await login(fresh, 'marketo');
     expect(callback.status).toBe(303);
     expect(await command(after, 'EXISTS', `sess:${sid}`)).toBe(1);
+    // A refresh on the new master: the rotated set is written there and a replica confirms it (WAIT).
+    const refreshes = sandbox.stats().marketo.refresh;
+    await sandboxPost(sandbox, '/_sandbox/expire', { provider: 'marketo' });
     const page = await fresh.get('/account');
     expect((await fresh.post('/account/marketo/api').type('form').send({ _csrf: csrfFrom(page.text) })).status).toBe(200);
+    expect(sandbox.stats().marketo.refresh).toBe(refreshes + 1);
   }, 40_000);
 });
