@@ -2,14 +2,19 @@
  * The app's own user accounts: an account has one or more linked provider identities. A real app keeps
  * these in its database; the example keeps them in Redis (or memory), next to the sessions.
  *
- * Redis layout (prefix `app:`):
- *   app:account:<accountId>               hash: `createdAt`, and one field `identity:<provider>` (JSON) per link
- *   app:identity:<provider>:<providerId>  string: the account id that identity is linked to
+ * Redis layout (prefix `app:`), every key in ONE hash slot, `{accounts}` (README "Redis Cluster: key layout"):
+ *   app:{accounts}:account:<accountId>               hash: `createdAt`, and one field `identity:<provider>` (JSON) per link
+ *   app:{accounts}:identity:<provider>:<providerId>  string: the account id that identity is linked to
+ * Linking keeps an invariant across keys (an identity points at exactly one account, which lists it; an
+ * account absorbed by a link disappears with it), so it is one Lua script, and on a Redis Cluster a script
+ * may only touch keys of one slot. Accounts are small and touched only at sign-in, linking and on the
+ * account page (sessions and tokens, the per-request traffic, spread over the whole cluster); a real app
+ * keeps them in its database.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Profile } from '@passport-martech/oauth2';
 import { isProviderId, type ProviderId } from './catalog';
+import type { RedisClient } from './redis';
 
 export interface LinkedIdentity {
   provider: ProviderId;
@@ -66,16 +71,16 @@ export interface AccountStore {
   get(accountId: string): Promise<Account | undefined>;
   /** The account an identity is linked to. */
   findByIdentity(provider: ProviderId, providerUserId: string): Promise<string | undefined>;
-  /** A new, empty account. */
-  create(): Promise<Account>;
   /**
    * Links (or updates) an identity on the account. When another account holds the identity and has no
    * other identity, that account is absorbed (deleted; its id returned) — its only credential is the one
    * the user just proved. When it has others: LinkConflictError, and nothing changes.
    * `replaces`: the provider user id linked here before (another user of the same provider); its pointer is
    * dropped only once the new identity is linked, so a conflict leaves the old link in place.
+   * `create`: the account is new (an id from newAccountId()); it is created by the same atomic step, so a
+   * sign-in that fails leaves no empty account behind. Without it, a missing account is an error.
    */
-  link(accountId: string, identity: LinkedIdentity, replaces?: string): Promise<{ absorbed?: string }>;
+  link(accountId: string, identity: LinkedIdentity, options?: { replaces?: string; create?: boolean }): Promise<{ absorbed?: string }>;
   unlink(accountId: string, provider: ProviderId): Promise<void>;
 }
 
@@ -118,31 +123,36 @@ export function accountName(account: AccountSummary): string {
   return `Account ${account.id.slice(0, 8)}`;
 }
 
-function newAccountId(): string {
+/** An id for a new account (link(..., { create: true }) creates it). */
+export function newAccountId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** The hash tag that puts every account key in one cluster slot (see the file comment). */
+const ACCOUNTS_SLOT = '{accounts}';
+
 /**
- * Link atomically. KEYS[1] identity key, KEYS[2] account key. When the identity belongs to another
- * existing account: refuse (0) if that account has other identities, else delete it and return its id.
- * Then drop KEYS[3] (the identity it replaces, when it still points here), point the identity at this
- * account and store it in the account's hash (1, or the absorbed id).
- * (It reads the other account's key by name, so it expects a single Redis, not a cluster.)
+ * Link atomically. KEYS: 1 identity pointer, 2 account, 3 the identity it replaces (or KEYS[1]), 4 the
+ * account the pointer named when the caller read it (or KEYS[2]). ARGV: 1 account id, 2 hash field,
+ * 3 identity JSON, 4 that owner ('' = none), 5 createdAt when creating the account ('' = must exist).
+ * Returns -1 when the pointer changed since it was read (the caller reads it again and retries), -2 when
+ * the account does not exist, 0 on a conflict (the owner has other identities), else 1 or the absorbed
+ * account's id. Every key it touches is declared: the owner's account is read by the caller first.
  */
 const LINK = `
-local owner = redis.call('GET', KEYS[1])
+local owner = redis.call('GET', KEYS[1]) or ''
+if owner ~= ARGV[4] then return -1 end
+if ARGV[5] == '' and redis.call('EXISTS', KEYS[2]) == 0 then return -2 end
 local result = 1
-if owner and owner ~= ARGV[1] then
-  local other = ARGV[4] .. owner
-  if redis.call('EXISTS', other) == 1 then
-    for _, field in ipairs(redis.call('HKEYS', other)) do
-      if string.sub(field, 1, 9) == 'identity:' and field ~= ARGV[2] then return 0 end
-    end
-    redis.call('DEL', other)
-    result = owner
+if owner ~= '' and owner ~= ARGV[1] and redis.call('EXISTS', KEYS[4]) == 1 then
+  for _, field in ipairs(redis.call('HKEYS', KEYS[4])) do
+    if string.sub(field, 1, 9) == 'identity:' and field ~= ARGV[2] then return 0 end
   end
+  redis.call('DEL', KEYS[4])
+  result = owner
 end
 if KEYS[3] ~= KEYS[1] and redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+if ARGV[5] ~= '' then redis.call('HSETNX', KEYS[2], 'createdAt', ARGV[5]) end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 return result`;
@@ -152,18 +162,21 @@ const UNLINK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return redis.call('HDEL', KEYS[2], ARGV[2])`;
 
+/** A pointer that keeps changing under a link (other sign-ins of the same identity) gives up after this. */
+const LINK_ATTEMPTS = 5;
+
 export class RedisAccountStore implements AccountStore {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly prefix = 'app:',
   ) {}
 
   private accountKey(id: string): string {
-    return `${this.prefix}account:${id}`;
+    return `${this.prefix}${ACCOUNTS_SLOT}:account:${id}`;
   }
 
   private identityKey(provider: ProviderId, providerUserId: string): string {
-    return `${this.prefix}identity:${provider}:${encodeURIComponent(providerUserId)}`;
+    return `${this.prefix}${ACCOUNTS_SLOT}:identity:${provider}:${encodeURIComponent(providerUserId)}`;
   }
 
   async get(accountId: string): Promise<Account | undefined> {
@@ -188,28 +201,24 @@ export class RedisAccountStore implements AccountStore {
     return (await this.client.exists(this.accountKey(id))) ? id : undefined;
   }
 
-  async create(): Promise<Account> {
-    const account: Account = { id: newAccountId(), createdAt: Date.now(), identities: {} };
-    await this.client.hset(this.accountKey(account.id), 'createdAt', String(account.createdAt));
-    return account;
-  }
-
-  async link(accountId: string, identity: LinkedIdentity, replaces?: string): Promise<{ absorbed?: string }> {
+  async link(accountId: string, identity: LinkedIdentity, options: { replaces?: string; create?: boolean } = {}): Promise<{ absorbed?: string }> {
     const identityKey = this.identityKey(identity.provider, identity.id);
-    const linked = await this.client.eval(
-      LINK,
-      3,
-      identityKey,
-      this.accountKey(accountId),
-      replaces === undefined ? identityKey : this.identityKey(identity.provider, replaces),
-      accountId,
-      `identity:${identity.provider}`,
-      JSON.stringify(identity),
-      `${this.prefix}account:`,
-    );
-    if (typeof linked === 'string') return { absorbed: linked };
-    if (Number(linked) !== 1) throw new LinkConflictError(identity.provider);
-    return {};
+    const replacedKey = options.replaces === undefined ? identityKey : this.identityKey(identity.provider, options.replaces);
+    const createdAt = options.create ? String(Date.now()) : '';
+    for (let attempt = 0; attempt < LINK_ATTEMPTS; attempt++) {
+      // The script must declare the owner's account key, so the owner is read first; the script checks
+      // that the pointer still names it (else -1: read again).
+      const owner = (await this.client.get(identityKey)) ?? '';
+      const ownerKey = owner === '' ? this.accountKey(accountId) : this.accountKey(owner);
+      const keys = [identityKey, this.accountKey(accountId), replacedKey, ownerKey];
+      const linked = await this.client.eval(LINK, keys.length, ...keys, accountId, `identity:${identity.provider}`, JSON.stringify(identity), owner, createdAt);
+      if (typeof linked === 'string') return { absorbed: linked };
+      const code = Number(linked);
+      if (code === 1) return {};
+      if (code === 0) throw new LinkConflictError(identity.provider);
+      if (code === -2) throw new Error('The account was removed while signing in');
+    }
+    throw new Error('The identity kept changing owner while linking; try again');
   }
 
   async unlink(accountId: string, provider: ProviderId): Promise<void> {
@@ -245,16 +254,11 @@ export class MemoryAccountStore implements AccountStore {
     return id && this.accounts.has(id) ? id : undefined;
   }
 
-  async create(): Promise<Account> {
-    const account: Account = { id: newAccountId(), createdAt: Date.now(), identities: {} };
-    this.accounts.set(account.id, account);
-    return structuredClone(account);
-  }
-
-  async link(accountId: string, identity: LinkedIdentity, replaces?: string): Promise<{ absorbed?: string }> {
+  async link(accountId: string, identity: LinkedIdentity, options: { replaces?: string; create?: boolean } = {}): Promise<{ absorbed?: string }> {
+    const { replaces } = options;
     const key = `${identity.provider}:${identity.id}`;
-    const account = this.accounts.get(accountId);
-    if (!account) throw new Error('account not found');
+    const account = this.accounts.get(accountId) ?? (options.create ? { id: accountId, createdAt: Date.now(), identities: {} } : undefined);
+    if (!account) throw new Error('The account was removed while signing in');
     const owner = this.owners.get(key);
     const other = owner && owner !== accountId ? this.accounts.get(owner) : undefined;
     let absorbed: string | undefined;
@@ -266,6 +270,7 @@ export class MemoryAccountStore implements AccountStore {
     const old = replaces === undefined ? undefined : `${identity.provider}:${replaces}`;
     if (old !== undefined && old !== key && this.owners.get(old) === accountId) this.owners.delete(old);
     this.owners.set(key, accountId);
+    this.accounts.set(accountId, account);
     account.identities[identity.provider] = structuredClone(identity);
     return absorbed ? { absorbed } : {};
   }

@@ -7,7 +7,6 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { TokenManager } from '@passport-martech/refresh';
 import type { AccountStore } from './accounts';
@@ -21,7 +20,7 @@ import { logoutRoutes } from './logout';
 import { createMcpConnection, mountMcpConnections } from './mcp-connections';
 import { homePage, type SiteInfo } from './pages';
 import { rateLimit } from './rate-limit';
-import { closeRedis, waitForRedis } from './redis';
+import { closeRedis, waitForRedis, type RedisClient } from './redis';
 import { requestHelpers } from './request-helpers';
 import { csrfToken, fixedHeaders } from './security';
 import { createSignIn, currentAccount } from './sign-in';
@@ -48,7 +47,7 @@ export interface AppHandle {
   tokens: TokenManager;
   accounts: AccountStore;
   /** The ioredis client (undefined in memory mode). */
-  redis?: Redis;
+  redis?: RedisClient;
 }
 
 export function createApp(config: AppConfig, options: CreateAppOptions = {}): AppHandle {
@@ -97,19 +96,21 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   );
   app.use(requestLogger(logger));
 
-  app.get('/healthz', async (_req, res) => {
-    let redisState: 'up' | 'down' | 'memory' = memory ? 'memory' : 'down';
-    if (redis && redis.status === 'ready') {
-      try {
-        await redis.ping();
-        redisState = 'up';
-      } catch {
-        redisState = 'down';
-      }
-    }
-    res.set('Cache-Control', 'no-store');
-    res.status(redisState === 'down' ? 503 : 200).json({ status: redisState === 'down' ? 'unavailable' : 'ok', redis: redisState });
+  // Liveness: the process runs and answers (a Redis outage must not get it restarted: it recovers by
+  // itself). Readiness: Redis takes a write (readiness.ts), so send users here. /healthz is readiness, as
+  // it always meant "this instance can serve" (README "Health checks").
+  app.get('/livez', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
+  const readiness: express.RequestHandler = async (_req, res) => {
+    const { ready, reason } = await stores.readiness();
+    const redisState = memory ? 'memory' : ready ? 'up' : 'down';
+    res.set('Cache-Control', 'no-store');
+    if (ready) res.json({ status: 'ok', redis: redisState });
+    else res.status(503).json({ status: 'unavailable', redis: redisState, reason });
+  };
+  app.get('/readyz', readiness);
+  app.get('/healthz', readiness);
   app.get('/static/style.css', (_req, res) => {
     res.type('css').set('Cache-Control', 'public, max-age=300').send(STYLESHEET);
   });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, EnvReader, isEncryptionKey, type Env } from './env';
 import { readProviders, type ProvidersConfig } from './provider-config';
+import { readRedisTarget, readReplicaAcks, type RedisTarget } from './redis-config';
 
 export { ConfigError };
 
@@ -21,8 +22,10 @@ export interface AppConfig {
   sessionTtlSeconds: number;
   /** A session's expiry in Redis is pushed at most this often per instance (0 = on every request). */
   sessionTouchSeconds: number;
-  /** `redis://` / `rediss://` URL, or `memory` for in-process stores (one process, development only). */
-  redisUrl: string;
+  /** One server (`REDIS_URL`), a Cluster, Sentinel, or in-process stores (`REDIS_URL=memory`, one process only). */
+  redis: RedisTarget;
+  /** Replicas that must have a refreshed token set before it counts as saved (RedisTokenStore `replicaAcks`). */
+  redisReplicaAcks: number;
   redisConnectTimeoutMs: number;
   redisCommandTimeoutMs: number;
   /** 32-byte key as 64 hex chars or base64; tokens are stored encrypted when set. */
@@ -81,8 +84,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sessionTouchSeconds = touchDefault;
   }
 
-  let redisUrl = r.get('REDIS_URL') ?? 'redis://127.0.0.1:6379';
-  if (redisUrl !== 'memory') redisUrl = r.url('REDIS_URL', { protocols: ['redis:', 'rediss:'] }) ?? redisUrl;
+  const redis = readRedisTarget(r);
+  const redisReplicaAcks = readReplicaAcks(r, redis);
   const redisConnectTimeoutMs = r.integer('REDIS_CONNECT_TIMEOUT_MS', 1000, 50, 60_000);
   const redisCommandTimeoutMs = r.integer('REDIS_COMMAND_TIMEOUT_MS', 800, 50, 60_000);
 
@@ -122,7 +125,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sessionSecret: sessionSecret as string,
     sessionTtlSeconds,
     sessionTouchSeconds,
-    redisUrl,
+    redis,
+    redisReplicaAcks,
     redisConnectTimeoutMs,
     redisCommandTimeoutMs,
     tokenEncryptionKey,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run demo`: the provider sandbox + the example server for all five providers, with Redis from
- * REDIS_URL, else a private redis-server, else in-memory stores. Ctrl-C stops everything it started, and
+ * REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS, else a private redis-server, else in-memory stores. Ctrl-C stops everything it started, and
  * so does the end of the process that launched it (npm, a supervisor), whatever signal that got.
  */
 import { createServer } from 'node:net';
@@ -9,6 +9,7 @@ import { startSandbox } from '@passport-martech/sandbox';
 import { catalogEntry, type ProviderId } from './catalog';
 import { ConfigError, loadConfig } from './config';
 import { watchLauncher } from './launcher';
+import { describeRedisTarget, REDIS_VARIABLES } from './redis-config';
 import { findOnPath, startRedisServer } from './redis-server';
 import { onShutdownSignal, startServer } from './server';
 
@@ -58,24 +59,25 @@ async function main(): Promise<void> {
   });
 
   try {
-    // 1. Redis
-    let redisUrl = env.REDIS_URL?.trim() || undefined;
-    let redisNote: string;
-    if (redisUrl) {
-      redisNote = `${redisUrl.replace(/\/\/[^@/]*@/, '//***@')} (from REDIS_URL)`;
-    } else if (findOnPath('redis-server')) {
+    // 1. Redis: the one the environment names (a server, a Cluster, Sentinel), else a private one.
+    const redisEnv: Record<string, string> = {};
+    let redisNote: string | undefined;
+    // From the environment: shown once loadConfig has checked it (describeRedisTarget, never a password).
+    const fromEnv = REDIS_VARIABLES.some((name) => env[name]?.trim());
+    if (!fromEnv && findOnPath('redis-server')) {
       const redis = await startRedisServer();
       cleanups.push(() => redis.stop());
       redis.process.once('exit', (code, signal) => {
         if (!stopping) console.error(`demo: the private redis-server exited (${signal ?? code}); pages answer 503 now.`);
       });
-      redisUrl = redis.url;
+      redisEnv.REDIS_URL = redis.url;
       redisNote = `private redis-server on 127.0.0.1:${redis.port} (temporary, stopped with the demo)`;
-    } else {
-      redisUrl = 'memory';
+    } else if (!fromEnv) {
+      redisEnv.REDIS_URL = 'memory';
       redisNote = 'IN-MEMORY stores (no Redis)';
       banner([
-        'WARNING: no Redis. REDIS_URL is not set and redis-server is not on PATH.',
+        'WARNING: no Redis. REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS are',
+        'not set and redis-server is not on PATH.',
         'Sessions, accounts and tokens are kept in this process only: they vanish',
         'on restart and cannot be shared by several instances.',
         'Get Redis: `sudo apt-get install redis-server` (Debian/Ubuntu),',
@@ -108,9 +110,10 @@ async function main(): Promise<void> {
       PORT: String(port),
       HOST: host,
       SANDBOX_URL: sandbox.url,
-      REDIS_URL: redisUrl,
+      ...redisEnv,
       LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
     });
+    redisNote ??= `${describeRedisTarget(config.redis)} (from the environment)`;
     const running = await startServer(config);
     cleanups.push(() => running.close(3000));
 
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
         `  Open:      ${running.url}`,
         `  Sandbox:   ${sandbox.url}  (emulates ${providers.map((id) => catalogEntry(id).name).join(', ')}; click Approve on its consent page)`,
         `  Redis:     ${redisNote}`,
-        `  Health:    ${running.url}/healthz`,
+        `  Health:    ${running.url}/readyz (Redis takes writes), ${running.url}/livez (the process runs)`,
         '',
         'Press Ctrl-C to stop (the sandbox and any private redis-server stop with it).',
         '',

@@ -159,11 +159,13 @@ export function requestLogger(logger: Logger): (req: IncomingMessage, res: Serve
       serializers: { req: serializeRequest, res: serializeResponse, err: serializeError },
     },
   );
+  // Probes (every few seconds from a load balancer or orchestrator) would drown the requests of people.
+  const PROBES = new Set(['/healthz', '/livez', '/readyz']);
   return (req, res, next) => {
     const startedAt = Date.now();
     req.log = new LazyRequestLog(base, req);
     // 'close' follows 'finish' on every response, and also ends one whose connection went away first.
-    if (req.url !== '/healthz') res.on('close', () => logCompletion(base, req, res, startedAt));
+    if (!PROBES.has(req.url ?? '')) res.on('close', () => logCompletion(base, req, res, startedAt));
     next();
   };
 }

@@ -9,7 +9,6 @@
  * built-in issuer is used with `discovery: true`).
  */
 import express, { type RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
 import type passport from 'passport';
 
 type Authenticator = InstanceType<typeof passport.Passport>;
@@ -19,6 +18,7 @@ import type { TokenManager, TokenRefresher } from '@passport-martech/refresh';
 import type { Account } from './accounts';
 import { html, layout } from './html';
 import { accountName } from './accounts';
+import type { RedisClient } from './redis';
 
 /** The strategy (and TokenManager provider) name of the connection. */
 export const MCP_CONNECTION = 'ontraport-mcp';
@@ -28,7 +28,7 @@ export const MCP_CALLBACK_PATH = '/connections/ontraport/callback';
 export const MCP_CONNECTIONS_TEASER = html`<h2>MCP connections</h2><p><a href="/connections">Connect Ontraport's MCP server</a> to this account (no client set up by hand).</p>`;
 
 /** A ClientStore over ioredis: SET NX makes two instances registering at once agree on one client. */
-export function redisClientStore(redis: Redis, prefix: string): ClientStore {
+export function redisClientStore(redis: RedisClient, prefix: string): ClientStore {
   return {
     get: (key) => redis.get(`${prefix}${key}`),
     set: (key, value) => redis.set(`${prefix}${key}`, value),
@@ -42,7 +42,7 @@ export interface McpStrategyOptions {
   baseUrl: string;
   auth: Authenticator;
   refresher: TokenRefresher;
-  redis: Redis | undefined;
+  redis: RedisClient | undefined;
   prefix: string;
   stateClaims?: StateClaimStore;
   timeoutMs: number;

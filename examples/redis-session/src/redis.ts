@@ -1,9 +1,16 @@
-/** The ioredis client: fails fast while Redis is down, reconnects by itself, never queues offline. */
-import { Redis } from 'ioredis';
+/**
+ * The ioredis client for one server, a Redis Cluster or a Sentinel-managed master: fails fast while Redis
+ * is down, reconnects by itself, never queues offline.
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisTarget } from './redis-config';
+
+/** What every store of the app takes: both fit, since every command it sends names keys of one slot. */
+export type RedisClient = Redis | Cluster;
 
 export interface RedisClientOptions {
-  url: string;
+  target: Exclude<RedisTarget, { kind: 'memory' }>;
   /** A connection attempt is abandoned after this long (ms). */
   connectTimeoutMs: number;
   /** A command that gets no reply within this long fails (ms): a hung Redis gives 503, not a hang. */
@@ -11,20 +18,54 @@ export interface RedisClientOptions {
   logger: Logger;
 }
 
+/** Reconnect every second at most, so the app recovers by itself when Redis is back. */
+const retryStrategy = (times: number) => Math.min(100 * times, 1000);
+
+/**
+ * Sentinel: follow a failover. `failoverDetector` subscribes to the sentinels' +switch-master and
+ * reconnects to the new master at once; `reconnectOnError` drops a connection whose server answers
+ * READONLY (a master demoted behind our back), and the reconnect asks the sentinels for the master again.
+ * (Without both, ioredis keeps its connection to the old master, which turns read-only: 503 for ever.)
+ */
+export const SENTINEL_FAILOVER_OPTIONS: Pick<RedisOptions, 'failoverDetector' | 'reconnectOnError'> = {
+  failoverDetector: true,
+  reconnectOnError: (err) => /^READONLY\b/.test(err.message),
+};
+
 /**
  * `enableOfflineQueue: false` and `maxRetriesPerRequest: 0`: while the connection is down every command
- * fails at once (the app answers 503) instead of waiting for a reconnect. `retryStrategy` keeps trying
- * every second at most, so the app recovers by itself when Redis is back.
+ * fails at once (the app answers 503) instead of waiting for a reconnect.
  */
-export function createRedisClient(options: RedisClientOptions): Redis {
-  const client = new Redis(options.url, {
+function connect({ target, connectTimeoutMs, commandTimeoutMs }: RedisClientOptions): RedisClient {
+  const common = { maxRetriesPerRequest: 0, connectTimeout: connectTimeoutMs, commandTimeout: commandTimeoutMs, connectionName: 'passport-martech-example' };
+  if (target.kind === 'url') return new Redis(target.url, { ...common, enableOfflineQueue: false, retryStrategy });
+  const auth = { username: target.username, password: target.password, ...(target.tls ? { tls: {} } : {}) };
+  if (target.kind === 'cluster') {
+    const options: ClusterOptions = {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retryStrategy,
+      // Reads go to masters too: a replica may lag behind a write this app just made (a session, a token).
+      scaleReads: 'master',
+      redisOptions: { ...common, ...auth },
+    };
+    return new Cluster(target.nodes, options);
+  }
+  return new Redis({
+    ...common,
+    ...auth,
     enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: options.connectTimeoutMs,
-    commandTimeout: options.commandTimeoutMs,
-    retryStrategy: (times) => Math.min(100 * times, 1000),
-    connectionName: 'passport-martech-example',
+    retryStrategy,
+    sentinels: target.sentinels,
+    name: target.name,
+    sentinelUsername: target.sentinelUsername,
+    sentinelPassword: target.sentinelPassword,
+    ...(target.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    ...SENTINEL_FAILOVER_OPTIONS,
   });
+}
+
+export function createRedisClient(options: RedisClientOptions): RedisClient {
+  const client = connect(options);
   let down = false;
   client.on('ready', () => {
     if (down) options.logger.info('Redis connection restored');
@@ -44,7 +85,7 @@ export function createRedisClient(options: RedisClientOptions): Redis {
 }
 
 /** Resolves when the client is ready, rejects after `timeoutMs`. */
-export function waitForRedis(client: Redis, timeoutMs: number): Promise<void> {
+export function waitForRedis(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -59,15 +100,18 @@ export function waitForRedis(client: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Closes the connection: QUIT when connected, else just disconnect (no reconnect afterwards). */
-export async function closeRedis(client: Redis): Promise<void> {
+/**
+ * Closes the connection: QUIT when connected (replies in flight arrive first), then a disconnect, which
+ * also closes the Sentinel subscriptions of `failoverDetector`: QUIT leaves them open, and they keep the
+ * process alive (ioredis issue #1362). No reconnect afterwards.
+ */
+export async function closeRedis(client: RedisClient): Promise<void> {
   if (client.status === 'end') return;
   if (client.status === 'ready') {
     try {
       await client.quit();
-      return;
     } catch {
-      // fall through to a hard disconnect
+      // a hard disconnect below
     }
   }
   client.disconnect(false);
@@ -83,6 +127,6 @@ export function isRedisUnavailable(err: unknown): boolean {
   // a failed snapshot, ...) are an outage to the user too: 503, not 500.
   return (
     typeof message === 'string' &&
-    /enableOfflineQueue|Connection is closed|Command timed out|Command aborted|Stream isn't writeable|LOADING|connect ETIMEDOUT|^(OOM|READONLY|MISCONF|NOREPLICAS|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/i.test(message)
+    /enableOfflineQueue|Connection is closed|Command timed out|Command aborted|Stream isn't writeable|LOADING|connect ETIMEDOUT|^(OOM|READONLY|MISCONF|NOREPLICAS|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK)\b/i.test(message)
   );
 }

@@ -10,7 +10,7 @@
  * Redis layout (prefix `app:`): app:sessions:<accountId>  set of session ids. No TTL, like the account:
  * an active session can outlive any TTL given here (each request pushes its expiry).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 
 export interface SessionIndex {
   /** Notes that `sid` is signed in to `accountId`. */
@@ -19,20 +19,9 @@ export interface SessionIndex {
   takeAll(accountId: string): Promise<string[]>;
 }
 
-/**
- * SADD, then drop the members whose session key is gone. KEYS[1] the index; ARGV[1] the session id,
- * ARGV[2] the session key prefix. (It reads session keys by name: a single Redis, not a cluster.)
- */
-const ADD = `
-redis.call('SADD', KEYS[1], ARGV[1])
-for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', ARGV[2] .. sid) == 0 then redis.call('SREM', KEYS[1], sid) end
-end
-return 1`;
-
 export class RedisSessionIndex implements SessionIndex {
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     private readonly sessionPrefix: string,
     private readonly prefix = 'app:',
   ) {}
@@ -41,10 +30,23 @@ export class RedisSessionIndex implements SessionIndex {
     return `${this.prefix}sessions:${accountId}`;
   }
 
+  /**
+   * SADD, then drops the members whose session key is gone. One command per key, no script: on a Redis
+   * Cluster the session keys live in other slots than the index. No atomicity is needed: a session id is
+   * added only after its session was saved, and a session key that is gone never comes back (ids are never
+   * reused, and a late write of an ended session is refused, session-store.ts), so a member found dead
+   * stays dead.
+   */
   async add(accountId: string, sid: string): Promise<void> {
-    await this.client.eval(ADD, 1, this.key(accountId), sid, this.sessionPrefix);
+    const key = this.key(accountId);
+    await this.client.sadd(key, sid);
+    const members = (await this.client.smembers(key)).filter((member) => member !== sid);
+    const alive = await Promise.all(members.map((member) => this.client.exists(this.sessionPrefix + member)));
+    const dead = members.filter((_, i) => alive[i] === 0);
+    if (dead.length) await this.client.srem(key, ...dead);
   }
 
+  /** SMEMBERS + DEL of the one index key in a MULTI: atomic on a Cluster too (one key, one slot). */
   async takeAll(accountId: string): Promise<string[]> {
     const key = this.key(accountId);
     const replies = await this.client.multi().smembers(key).del(key).exec();

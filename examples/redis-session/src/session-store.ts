@@ -15,14 +15,14 @@
 import { RedisStore } from 'connect-redis';
 import type { Request } from 'express';
 import type { Session, SessionData } from 'express-session';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis';
 
 type RedisStoreOptions = ConstructorParameters<typeof RedisStore>[0];
 type Callback = (err?: unknown, data?: unknown) => unknown;
 
 export interface ThrottledTouchOptions extends RedisStoreOptions {
   /** The ioredis client (this store sends its own conditional SET). */
-  client: Redis;
+  client: RedisClient;
   /** Push a session's expiry in Redis at most this often (ms) from this process; 0 = on every request. */
   touchIntervalMs: number;
   /**
@@ -47,7 +47,7 @@ export class ThrottledTouchRedisStore extends RedisStore {
    * (set). A WeakSet, so the mark is not part of the session's data (nor of express-session's change hash).
    */
   private readonly stored = new WeakSet<object>();
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly onEndedSessionWrite?: (sid: string) => void;
 
   constructor(options: ThrottledTouchOptions) {

@@ -8,7 +8,7 @@ import passport from 'passport';
 import type { Logger } from 'pino';
 import type { Profile, StateClaimStore, TokenParams } from '@passport-martech/oauth2';
 import { RedisLock, TokenManager, TokenRefresher } from '@passport-martech/refresh';
-import { accountSummary, identityFromProfile, type Account, type AccountSummary } from './accounts';
+import { accountSummary, identityFromProfile, newAccountId, type Account, type AccountSummary } from './accounts';
 import { PROVIDER_IDS, type ProviderId } from './catalog';
 import type { AppConfig } from './config';
 import { linkNotConfirmed, takeLinkIntent } from './link-intent';
@@ -83,7 +83,7 @@ export function createSignIn(config: AppConfig, stores: Stores, logger: Logger):
       // linked its only identity elsewhere (then it is gone and this is a new sign-in).
       const signedInId = currentAccount(req)?.id;
       const signedIn = signedInId === undefined ? undefined : await accounts.get(signedInId);
-      let accountId: string;
+      let accountId: string | undefined;
       let replaces: string | undefined;
       if (signedIn) {
         // Linking: a signed-in user adds this provider to the same account, but only when this session
@@ -98,9 +98,12 @@ export function createSignIn(config: AppConfig, stores: Stores, logger: Logger):
         // identity stays linked when the new one cannot be (LinkConflictError).
         if (previous && previous.id !== identity.id) replaces = previous.id;
       } else {
-        accountId = (await accounts.findByIdentity(provider, identity.id)) ?? (await accounts.create()).id;
+        accountId = await accounts.findByIdentity(provider, identity.id);
       }
-      const { absorbed } = await accounts.link(accountId, identity, replaces);
+      // A first sign-in's account is created by link() itself: a sign-in that fails leaves none behind.
+      const create = accountId === undefined;
+      accountId ??= newAccountId();
+      const { absorbed } = await accounts.link(accountId, identity, { replaces, create });
       // A one-provider account whose provider was just linked here is gone: so are its old tokens.
       if (absorbed) await tokens.delete(absorbed, provider);
       await tokens.save(accountId, provider, (params as TokenParams).tokenSet);

@@ -1,14 +1,16 @@
 /**
  * Where the app keeps its state: sessions, accounts (with the session index for "Log out everywhere")
- * and provider tokens, all in one Redis, or all in this process in memory mode (`REDIS_URL=memory`).
+ * and provider tokens, all in one Redis (a single server, a Cluster or a Sentinel-managed master), or all
+ * in this process in memory mode (`REDIS_URL=memory`). README "Redis Cluster: key layout" says which
+ * keys share a slot, and why.
  */
 import { MemoryStore, type Store } from 'express-session';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { MemoryTokenStore, RedisTokenStore, type TokenStore } from '@passport-martech/refresh';
 import { MemoryAccountStore, RedisAccountStore, type AccountStore } from './accounts';
 import type { AppConfig } from './config';
-import { createRedisClient } from './redis';
+import { writeProbe, type Readiness } from './readiness';
+import { createRedisClient, type RedisClient } from './redis';
 import { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from './session-index';
 import { ThrottledTouchRedisStore } from './session-store';
 
@@ -18,7 +20,7 @@ export const ACCOUNT_PREFIX = 'app:';
 
 export interface Stores {
   /** The ioredis client the stores share (undefined in memory mode). */
-  redis?: Redis;
+  redis?: RedisClient;
   memory: boolean;
   sessionStore: Store;
   accounts: AccountStore;
@@ -28,12 +30,14 @@ export interface Stores {
   encryptionKey?: string;
   /** True when the session store can be used right now. */
   healthy(): boolean;
+  /** Whether Redis takes a write right now (readiness.ts); always ready in memory mode. */
+  readiness(): Promise<Readiness>;
 }
 
 export function createStores(config: AppConfig, logger: Logger): Stores {
   // Validated by loadConfig with the refresh package's own parser; RedisTokenStore takes the string as is.
   const encryptionKey = config.tokenEncryptionKey || undefined;
-  if (config.redisUrl === 'memory') {
+  if (config.redis.kind === 'memory') {
     return {
       memory: true,
       sessionStore: new MemoryStore(),
@@ -42,10 +46,11 @@ export function createStores(config: AppConfig, logger: Logger): Stores {
       sessionIndex: new MemorySessionIndex(),
       encryptionKey,
       healthy: () => true,
+      readiness: async () => ({ ready: true }),
     };
   }
   const redis = createRedisClient({
-    url: config.redisUrl,
+    target: config.redis,
     connectTimeoutMs: config.redisConnectTimeoutMs,
     commandTimeoutMs: config.redisCommandTimeoutMs,
     logger,
@@ -73,9 +78,11 @@ export function createStores(config: AppConfig, logger: Logger): Stores {
       client: redis,
       prefix: TOKEN_PREFIX,
       encryptionKey,
+      replicaAcks: config.redisReplicaAcks,
       onCorruptRecord: (report) => logger.warn({ key: report.key, reason: report.reason }, 'unreadable token record treated as absent'),
     }),
     encryptionKey,
     healthy: () => redis.status === 'ready',
+    readiness: writeProbe(redis, ACCOUNT_PREFIX),
   };
 }

@@ -194,7 +194,7 @@ describe('linking', () => {
     expect(after.text).toContain('demo+marketo@example.com');
     expect(after.text).toContain('id="provider-hubspot"');
     expect(after.text).toContain('id="provider-marketo"');
-    expect(await peek.keys('app:account:*')).toHaveLength(1);
+    expect(await peek.keys('app:{accounts}:account:*')).toHaveLength(1);
     expect(await peek.keys('tokens:*')).toHaveLength(2);
 
     // Signing in later with the linked provider alone finds the same account.
@@ -243,7 +243,7 @@ describe('linking', () => {
     const page = await b.get('/account');
     expect(page.text).toContain('id="provider-hubspot"');
     expect(page.text).toContain('id="provider-marketo"');
-    expect(await peek.keys('app:account:*')).toHaveLength(1);
+    expect(await peek.keys('app:{accounts}:account:*')).toHaveLength(1);
     expect(await peek.keys('tokens:*')).toHaveLength(2);
     expect((await a.get('/account')).status).toBe(303); // account 1 no longer exists
     // ... and that session is signed out (its summary named account 1).

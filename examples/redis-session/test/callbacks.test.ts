@@ -103,7 +103,7 @@ describe("the Link button's intent", () => {
     expect(res.status).toBe(403);
     expect(res.text).toContain('Use the Link button');
     expect((await user.get('/account')).text).not.toContain('id="provider-hubspot"');
-    expect(await stack.peek.keys('app:identity:hubspot:*')).toHaveLength(0);
+    expect(await stack.peek.keys('app:{accounts}:identity:hubspot:*')).toHaveLength(0);
   });
 
   test('an expired intent does not let a plain GET start a link', async () => {

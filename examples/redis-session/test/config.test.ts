@@ -24,7 +24,7 @@ function problems(env: Record<string, string>): string[] {
 describe('loadConfig', () => {
   test('defaults outside demo mode: no provider configured, Redis on localhost', () => {
     const config = loadConfig({ SESSION_SECRET: SECRET });
-    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', baseUrl: 'http://localhost:3000', redisUrl: 'redis://127.0.0.1:6379', trustProxy: false, logLevel: 'info' });
+    expect(config).toMatchObject({ port: 3000, host: '127.0.0.1', baseUrl: 'http://localhost:3000', redis: { kind: 'url', url: 'redis://127.0.0.1:6379' }, trustProxy: false, logLevel: 'info' });
     expect(config.providers).toEqual({});
     expect(config.tokenEncryptionKey).toBeUndefined();
   });

@@ -56,7 +56,7 @@ test('Redis stopped mid-session: 503 within 1 s, /healthz unhealthy; back on the
   }
   const health = await timed(() => request(app.app).get('/healthz'));
   expect(health.res.status).toBe(503);
-  expect(health.res.body).toEqual({ status: 'unavailable', redis: 'down' });
+  expect(health.res.body).toEqual({ status: 'unavailable', redis: 'down', reason: 'no connection' });
   expect(health.ms).toBeLessThan(1000);
   // A cookie-less home page still renders.
   expect((await request(app.app).get('/')).status).toBe(200);

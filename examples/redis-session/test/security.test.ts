@@ -104,7 +104,7 @@ describe('2.2: linking needs the Link button (a CSRF-checked POST)', () => {
     expect(sandbox.stats().marketo.token).toBe(0);
     const account = await app.accounts.get(id);
     expect(Object.keys(account?.identities ?? {})).toEqual(['hubspot']);
-    expect(await peek.keys('app:identity:marketo:*')).toHaveLength(0);
+    expect(await peek.keys('app:{accounts}:identity:marketo:*')).toHaveLength(0);
   });
 
   test('POST /link/:provider without or with a wrong CSRF token is refused, and records no intent', async () => {
