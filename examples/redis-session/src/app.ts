@@ -18,6 +18,7 @@ import { createLogger, requestLogger, serializeError } from './logging';
 import { loginRoutes } from './login-routes';
 import { logoutRoutes } from './logout';
 import { createMcpConnection, mountMcpConnections } from './mcp-connections';
+import { metricsRoute } from './instrumentation';
 import { homePage, type SiteInfo } from './pages';
 import { rateLimit } from './rate-limit';
 import { closeRedis, waitForRedis, type RedisClient } from './redis';
@@ -111,6 +112,8 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   };
   app.get('/readyz', readiness);
   app.get('/healthz', readiness);
+  const metrics = config.metricsToken ? metricsRoute(config.metricsToken) : undefined;
+  if (metrics) app.get('/metrics', metrics.handler);
   app.get('/static/style.css', (_req, res) => {
     res.type('css').set('Cache-Control', 'public, max-age=300').send(STYLESHEET);
   });
@@ -206,6 +209,7 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     // connection goes, or the customer would have to reconnect that provider.
     const lost = await tokens.close(5000);
     if (lost > 0) logger.error({ lost }, 'refreshed token sets could not be saved before shutdown');
+    metrics?.stop();
     if (redis) await closeRedis(redis);
   };
   return {

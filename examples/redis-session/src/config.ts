@@ -42,6 +42,8 @@ export interface AppConfig {
   /** Connections open at once; further ones are closed at once (0 = no cap). */
   maxConnections: number;
   logLevel: LogLevel;
+  /** When set, `GET /metrics` serves the token-traffic counters to `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   /** Demo mode: providers point at this sandbox with its demo clients. */
   sandboxUrl?: string;
   /** Milliseconds per request to a provider (every provider's `timeoutMs`). */
@@ -105,6 +107,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     else r.problem('TRUST_PROXY', 'must be true, false or a number of proxy hops', trust);
   }
   const logLevel = r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info');
+  const metricsToken = r.get('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 32) r.problems.push(`METRICS_TOKEN must be at least 32 characters (got ${metricsToken.length})`);
   const authRateLimit = r.integer('AUTH_RATE_LIMIT', 30, 0, 1_000_000);
   const headersTimeoutMs = r.integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
   const requestTimeoutMs = r.integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
@@ -137,6 +141,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     keepAliveTimeoutMs,
     maxConnections,
     logLevel,
+    metricsToken,
     sandboxUrl,
     providerTimeoutMs,
     providers,

@@ -61,6 +61,10 @@ export const SERVER_VARS: readonly VariableDoc[] = [
   },
   { name: 'MAX_CONNECTIONS', description: 'Connections open at once; further ones are closed at once (default 1000; 0 = no cap).', example: '1000' },
   { name: 'LOG_LEVEL', description: 'pino level: fatal, error, warn, info, debug, trace or silent (default info).', example: 'info' },
+  {
+    name: 'METRICS_TOKEN',
+    description: 'Serve token-traffic counters (Prometheus text format) at GET /metrics to `Authorization: Bearer <token>`; 32+ characters. Unset: no /metrics.',
+  },
   { name: 'PROVIDER_TIMEOUT_MS', description: 'Timeout of each request to a provider: token, profile and API calls (default 10000).', example: '10000' },
   { name: 'SANDBOX_URL', description: 'Demo mode: point every provider at this @passport-martech/sandbox with its demo clients.', example: 'http://127.0.0.1:4000' },
   { name: 'SANDBOX_PORT', description: '`npm run demo` only: port of the sandbox it starts (default: a free port).', example: '4000' },

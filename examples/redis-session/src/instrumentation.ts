@@ -3,7 +3,9 @@
  * (see the oauth2 and refresh READMEs, "Instrumentation"). No dependency: counters render in the
  * Prometheus text format, and spans go to any tracer shaped like OpenTelemetry's.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import diagnosticsChannel from 'node:diagnostics_channel';
+import type { RequestHandler } from 'express';
 import { CHANNELS, type ProviderRequestEvent } from '@passport-martech/oauth2';
 import { REFRESH_CHANNELS, type LockEvent, type RefreshFlightEvent, type SchedulerPassEvent } from '@passport-martech/refresh';
 
@@ -145,4 +147,19 @@ export function traceTokenTraffic(tracer: SpanTracer): () => void {
     diagnosticsChannel.tracingChannel(PROVIDER_REQUEST).unsubscribe(requests as TraceHandlers<unknown>);
     diagnosticsChannel.tracingChannel(REFRESH).unsubscribe(flights as TraceHandlers<unknown>);
   };
+}
+
+/**
+ * `GET /metrics` for a scraper that sends `Authorization: Bearer <token>` (Prometheus `bearer_token`);
+ * anyone else gets a 404, as if there were no such page. The counters start with the app.
+ */
+export function metricsRoute(token: string): { handler: RequestHandler; stop(): void } {
+  const metrics = collectTokenMetrics();
+  const expected = createHash('sha256').update(`Bearer ${token}`).digest();
+  const handler: RequestHandler = (req, res, next) => {
+    const given = createHash('sha256').update(req.get('authorization') ?? '').digest();
+    if (!timingSafeEqual(given, expected)) return next();
+    res.set('Cache-Control', 'no-store').type('text/plain; version=0.0.4').send(metrics.render());
+  };
+  return { handler, stop: () => metrics.stop() };
 }
