@@ -11,9 +11,11 @@ import { RedisLock, RedisTokenStore, TokenManager, TokenRefresher, storeKey } fr
 import { hubspotStrategy, login, refreshCount } from '../helpers/provider';
 import { RECOMMENDED_SENTINEL_OPTIONS } from './clients';
 import { startWorker } from './fleet';
-import { command, sleep, startSentinel } from './topology';
+import { command, sleep, startSentinel, until } from './topology';
 
 const REPLICAS = 2;
+/** The runbook's write pause: long enough for the replicas to catch up and the sentinels to promote one. */
+const PAUSE_MS = 2000;
 
 export type Configuration = 'recommended' | 'default';
 export type FailoverKind = 'failover' | 'kill';
@@ -69,6 +71,23 @@ interface BurstResult {
   unsaved: number;
 }
 
+/**
+ * The README's runbook before `SENTINEL FAILOVER`: the master refuses writes once the promoted replica
+ * leaves it (min-replicas-to-write = its number of replicas), holds new writes for a moment, and every
+ * replica catches up first — so whichever replica the sentinels promote has every write that any
+ * replica acknowledged (replication is asynchronous: `WAIT 1` may have been answered by the other one).
+ */
+async function prepareFailover(master: number): Promise<void> {
+  await command(master, 'CONFIG', 'SET', 'min-replicas-to-write', String(REPLICAS));
+  await command(master, 'CLIENT', 'PAUSE', String(PAUSE_MS), 'WRITE');
+  await until('every replica to catch up with the master', async () => {
+    const info = String(await command(master, 'INFO', 'replication'));
+    const offset = /master_repl_offset:(\d+)/.exec(info)?.[1];
+    const replicas = [...info.matchAll(/^slave\d+:.*offset=(\d+)/gm)].map((m) => m[1]);
+    return replicas.length === REPLICAS && replicas.every((o) => o === offset);
+  }, PAUSE_MS);
+}
+
 export async function runFailover(sandbox: RunningSandbox, options: FailoverOptions): Promise<FailoverRun> {
   const { configuration, how, runbook = configuration === 'recommended', users = 6, workers = 3, callers = 2, beforeMs = 1500, afterMs = 1000 } = options;
   const recommended = configuration === 'recommended';
@@ -94,7 +113,7 @@ export async function runFailover(sandbox: RunningSandbox, options: FailoverOpti
     const atFailover = refreshCount(sandbox);
     if (how === 'kill') await group.killMaster();
     else {
-      if (runbook) await command(await group.masterPort(), 'CONFIG', 'SET', 'min-replicas-to-write', String(REPLICAS));
+      if (runbook) await prepareFailover(await group.masterPort());
       await group.failover();
     }
     const promotionMs = Date.now() - failoverStart;
