@@ -12,16 +12,32 @@ const root = resolve(__dirname, '..', '..');
 /** The shared layer and every catalog provider's strategy package (packages/<dir>), as its sandbox dialect names it. */
 const PACKAGES = ['oauth2', ...catalog.map((entry) => basename(dirname(require.resolve(`${sandboxFacts(entry.id).strategyPackage}/package.json`))))];
 
-test.each(PACKAGES)('%s: dist holds one bundle and its map, the map names published sources', (name) => {
+test.each(PACKAGES)('%s: dist holds one bundle and its map (oauth2: also its lazy chunk), the maps name published sources', (name) => {
   const dist = join(root, 'packages', name, 'dist');
-  const bundle = name === 'oauth2' ? 'provider-kit' : 'index'; // oauth2's main entry takes its names from the kit's bundle
-  expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f))).toEqual([...new Set(['index', bundle])].flatMap((f) => [`${f}.js`, `${f}.js.map`]));
-  const map = JSON.parse(readFileSync(join(dist, `${bundle}.js.map`), 'utf8')) as { sources: string[] };
-  expect(map.sources.length).toBeGreaterThan(1);
-  for (const source of map.sources) {
-    expect(source).toMatch(/^\.\.\/src\/[\w-]+\.ts$/);
-    expect(existsSync(join(dist, source))).toBe(true);
+  // oauth2's main entry takes its names from the kit's bundle; MCP is a chunk the kit loads on first use.
+  const bundles = name === 'oauth2' ? ['provider-kit', 'mcp'] : ['index'];
+  expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f)).sort()).toEqual([...new Set(['index', ...bundles])].flatMap((f) => [`${f}.js`, `${f}.js.map`]).sort());
+  for (const bundle of bundles) {
+    const map = JSON.parse(readFileSync(join(dist, `${bundle}.js.map`), 'utf8')) as { sources: string[] };
+    expect(map.sources.length).toBeGreaterThan(1);
+    for (const source of map.sources) {
+      expect(source).toMatch(/^\.\.\/src\/[\w-]+\.ts$/);
+      expect(existsSync(join(dist, source))).toBe(true);
+    }
   }
+});
+
+test('a strategy loads the MCP chunk only on first use, and its classes are the ones both entries export', () => {
+  const script = `const files = () => Object.keys(require.cache).filter((f) => f.includes('/oauth2/dist/')).map((f) => f.replace(/.*\\//, '')).sort().join(',');
+const { HubSpotStrategy } = require('@passport-martech/hubspot');
+new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: '/cb' }, () => {});
+const atStart = files();
+const kit = require('@passport-martech/oauth2/provider-kit');
+const main = require('@passport-martech/oauth2');
+const store = new main.MemoryClientStore();
+process.stdout.write([atStart, files(), store instanceof kit.MemoryClientStore, kit.registerClient === main.registerClient || main.registerClient === undefined].join(' '));`;
+  const out = execFileSync(process.execPath, ['-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
+  expect(out).toBe('provider-kit.js index.js,mcp.js,provider-kit.js true true');
 });
 
 test('with --enable-source-maps a stack trace names the real source lines', () => {
