@@ -15,18 +15,19 @@
  * - @passport-martech/oauth2 has two entries: dist/provider-kit.js (`/provider-kit`, for strategy authors)
  *   holds every module; dist/index.js (the main entry, for apps) is a short file that takes its names from
  *   ./provider-kit.js, so a process that loads both still has one copy of each class (`instanceof`).
- * - Parts a login never runs are separate bundles loaded on first use (LAZY_CHUNKS: MCP discovery,
- *   registration and connection in dist/mcp.js). In the kit's bundle an import of one of their modules is
- *   a small stand-in whose getters require the chunk when a name is first read; the chunk takes every
- *   other module from ./provider-kit.js. So `require()` of a strategy compiles and runs less, and a process
- *   still holds one copy of each class. The source files import each other as usual (tsc and the tests see
+ * - Parts a session login never runs are separate bundles loaded on first use (LAZY_CHUNKS: MCP
+ *   discovery, registration and connection in dist/mcp.js; the cookie state store in
+ *   dist/cookie-state.js). In the kit's bundle an import of one of their modules is a small stand-in
+ *   whose getters require the chunk when a name is first read; the chunk takes every other module from
+ *   the kit's bundle (handed over under a symbol, KIT_MODULES). So `require()` of a strategy compiles and
+ *   runs less, and a process still holds one copy of each class and of each per-process table. The source files import each other as usual (tsc and the tests see
  *   ordinary static imports).
  * - tsc's per-module .js files are removed (nothing loads them any more), and so is the package's
  *   tsconfig.tsbuildinfo: a later bare `tsc -b` then emits the whole package again, every module beside
  *   its own index.js, so a changed source can never run beside a stale bundle.
  */
 const { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
-const { dirname, join } = require('node:path');
+const { basename, dirname, join } = require('node:path');
 const esbuild = require('esbuild');
 
 const ROOT = join(__dirname, '..');
@@ -44,7 +45,14 @@ const ENTRIES = { oauth2: ['provider-kit'] };
  * import only names the kit exports from the kit's other modules (the chunk gets them from
  * ./provider-kit.js, so each class exists once).
  */
-const LAZY_CHUNKS = { oauth2: [{ name: 'mcp', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] }] };
+const LAZY_CHUNKS = {
+  oauth2: [
+    { name: 'mcp', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
+    { name: 'cookie-state', modules: ['cookie-state-store'] },
+  ],
+};
+/** The symbol (Symbol.for) under which the kit's bundle hands its chunks the modules they import. */
+const KIT_MODULES = '@passport-martech/oauth2:kit-modules';
 
 async function bundle(name) {
   const dir = join(ROOT, 'packages', name);
@@ -52,10 +60,14 @@ async function bundle(name) {
   const extra = ENTRIES[name] ?? [];
   const chunks = LAZY_CHUNKS[name] ?? [];
   const lazy = [];
-  for (const chunk of chunks) lazy.push({ ...chunk, exports: await buildChunk(dir, chunk, extra[0]) });
+  const shared = new Set();
+  for (const chunk of chunks) lazy.push({ ...chunk, exports: await buildChunk(dir, chunk, extra[0], shared) });
   // The stand-ins' few lines are named in the kit's source map after their chunk's first module.
   const standIns = Object.fromEntries(lazy.map((chunk) => [`lazy-chunk:${chunk.name}`, `../src/${chunk.modules[0]}.ts`]));
-  for (const entry of extra) await build(dir, entry, lazy.length > 0 ? [loadOnFirstUse(dir, lazy)] : [], undefined, standIns);
+  for (const entry of extra) {
+    if (lazy.length === 0) await build(dir, entry, []);
+    else await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
+  }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
   await build(dir, 'index', extra.length > 0 ? [fromBundle(`./${extra[0]}.js`)] : []);
   const kept = new Set(['index', ...extra, ...chunks.map((chunk) => chunk.name)].flatMap((entry) => [`${entry}.js`, `${entry}.js.map`]));
@@ -81,6 +93,8 @@ async function build(dir, entry, plugins, entryPoints = [join(dir, 'src', `${ent
     sourcesContent: false,
     legalComments: 'none',
     logLevel: 'warning',
+    // The kit's entry hands modules to its chunks through `module.exports` (shareWithChunks).
+    logOverride: { 'commonjs-variable-in-esm': 'silent' },
     plugins,
   });
   exportInPlace(outfile);
@@ -93,31 +107,66 @@ async function build(dir, entry, plugins, entryPoints = [join(dir, 'src', `${ent
 
 /**
  * A lazy chunk's bundle: its modules (the first is the entry; it and the others are all bundled), with
- * every other relative import taken from the kit's bundle at run time. Returns the names the chunk
- * exports (what the kit's stand-in offers).
+ * every other relative import taken at run time from the kit's bundle, whose modules it hands to its
+ * chunks under KIT_MODULES (`shared` collects which). Returns the names the chunk exports (what the
+ * kit's stand-in offers).
  */
-async function buildChunk(dir, chunk, kit) {
+async function buildChunk(dir, chunk, kit, shared) {
   const src = join(dir, 'src');
   const own = new Set(chunk.modules.map((module) => join(src, `${module}.ts`)));
-  const entryPoints = [...own];
   const names = new Set();
-  for (const file of entryPoints) {
+  for (const file of own) {
     const { metafile } = await esbuild.build({ entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'node', packages: 'external', metafile: true, logLevel: 'silent' });
     for (const output of Object.values(metafile.outputs)) for (const exported of output.exports) names.add(exported);
   }
+  const fromKit = {};
   const outsideChunk = {
     name: 'outside-chunk',
     setup(build) {
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.namespace === 'from-kit') return { path: args.path, external: true };
         const target = join(dirname(args.importer), `${args.path}.ts`);
-        return own.has(target) ? undefined : { path: `./${kit}.js`, external: true };
+        if (own.has(target)) return undefined;
+        const module = basename(target, '.ts');
+        shared.add(module);
+        fromKit[`from-kit:${module}`] = `../src/${module}.ts`;
+        return { path: module, namespace: 'from-kit' };
       });
+      build.onLoad({ filter: /.*/, namespace: 'from-kit' }, (args) => ({
+        loader: 'js',
+        resolveDir: src,
+        contents: `module.exports = require('./${kit}.js')[Symbol.for(${JSON.stringify(KIT_MODULES)})][${JSON.stringify(args.path)}];\n`,
+      }));
     },
   };
   // The entry re-exports the chunk's other modules, so one bundle carries all of them.
   const entry = join(src, `${chunk.modules[0]}.ts`);
-  await build(dir, chunk.name, [outsideChunk, reexport(entry, chunk.modules.slice(1))], [entry]);
+  // The stand-in lines that fetch a module from the kit are named in the map after that module.
+  await build(dir, chunk.name, [outsideChunk, reexport(entry, chunk.modules.slice(1))], [entry], fromKit);
   return [...names];
+}
+
+/**
+ * The kit's entry, as esbuild reads it, also hands the modules its chunks import to them: a property of
+ * its exports under the symbol KIT_MODULES (not enumerable: not a name of the package's API).
+ */
+function shareWithChunks(dir, entry, shared) {
+  const file = join(dir, 'src', `${entry}.ts`);
+  return {
+    name: 'share-with-chunks',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path !== file) return undefined;
+        const modules = [...shared];
+        const lines = [
+          ...modules.map((module, i) => `import * as kitModule${i} from './${module}';`),
+          `Object.defineProperty(module.exports, Symbol.for(${JSON.stringify(KIT_MODULES)}), { value: { ${modules.map((module, i) => `${JSON.stringify(module)}: kitModule${i}`).join(', ')} } });`,
+        ];
+        // Appended after the file's own lines, so the source map's lines for the file stay its lines.
+        return { contents: `${readFileSync(file, 'utf8')}\n${lines.join('\n')}\n`, loader: 'ts' };
+      });
+    },
+  };
 }
 
 /** Adds `export * from './<module>'` for each module to the entry file as esbuild reads it (not on disk). */
