@@ -13,15 +13,15 @@
  * - Dependencies stay outside (passport-oauth2, oauth, @passport-martech/oauth2 for a strategy): one copy
  *   of each class in a process, so `instanceof` keeps working across packages.
  * - @passport-martech/oauth2 has two entries: dist/provider-kit.js (`/provider-kit`, for strategy authors)
- *   holds every module; dist/index.js (the main entry, for apps) is a short file that takes its names from
+ *   holds every module but the lazy chunks' (below); dist/index.js (the main entry, for apps) is a short file that takes its names from
  *   ./provider-kit.js, so a process that loads both still has one copy of each class (`instanceof`).
  * - Parts a session login never runs are separate bundles loaded on first use (LAZY_CHUNKS: MCP
- *   discovery, registration and connection in dist/mcp.js; the cookie state store in
+ *   discovery, registration and connection in dist/mcp-client.js; the cookie state store in
  *   dist/cookie-state.js). In the kit's bundle an import of one of their modules is a small stand-in
  *   whose getters require the chunk when a name is first read; the chunk takes every other module from
- *   the kit's bundle (handed over under a symbol, KIT_MODULES). So `require()` of a strategy compiles and
- *   runs less, and a process still holds one copy of each class and of each per-process table. The source files import each other as usual (tsc and the tests see
- *   ordinary static imports).
+ *   the kit's bundle (handed over under a symbol, KIT_MODULES). So `require()` of a strategy compiles
+ *   less, and a process still holds one copy of each class and of each per-process table. The source
+ *   files import each other as usual (tsc and the tests see ordinary static imports).
  * - tsc's per-module .js files are removed (nothing loads them any more), and so is the package's
  *   tsconfig.tsbuildinfo: a later bare `tsc -b` then emits the whole package again, every module beside
  *   its own index.js, so a changed source can never run beside a stale bundle.
@@ -41,13 +41,12 @@ const PACKAGES = readdirSync(join(ROOT, 'packages')).filter((name) => {
 const ENTRIES = { oauth2: ['provider-kit'] };
 
 /**
- * Per package: bundles of modules a session login never needs, loaded on first use. A chunk's modules may
- * import only names the kit exports from the kit's other modules (the chunk gets them from
- * ./provider-kit.js, so each class exists once).
+ * Per package: bundles of modules a session login never needs, loaded on first use. A chunk's other
+ * imports come from the kit's bundle at run time, so each class exists once.
  */
 const LAZY_CHUNKS = {
   oauth2: [
-    { name: 'mcp', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
+    { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
     { name: 'cookie-state', modules: ['cookie-state-store'] },
   ],
 };

@@ -16,7 +16,7 @@ test.each(PACKAGES)('%s: dist holds one bundle and its map (oauth2: also its laz
   const dist = join(root, 'packages', name, 'dist');
   // oauth2's main entry takes its names from the kit's bundle; MCP and the cookie state store are chunks
   // the kit loads on first use.
-  const bundles = name === 'oauth2' ? ['provider-kit', 'mcp', 'cookie-state'] : ['index'];
+  const bundles = name === 'oauth2' ? ['provider-kit', 'mcp-client', 'cookie-state'] : ['index'];
   expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f)).sort()).toEqual([...new Set(['index', ...bundles])].flatMap((f) => [`${f}.js`, `${f}.js.map`]).sort());
   for (const bundle of bundles) {
     const map = JSON.parse(readFileSync(join(dist, `${bundle}.js.map`), 'utf8')) as { sources: string[] };
@@ -40,7 +40,7 @@ const afterCookie = files();
 const store = new main.MemoryClientStore();
 process.stdout.write([atStart, afterCookie, files(), cookie._stateStore instanceof main.CookieStateStore, main.CookieStateStore === kit.CookieStateStore, store instanceof kit.MemoryClientStore, main.registerClient === undefined].join(' '));`;
   const out = execFileSync(process.execPath, ['-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
-  expect(out).toBe('provider-kit.js cookie-state.js,index.js,provider-kit.js cookie-state.js,index.js,mcp.js,provider-kit.js true true true true');
+  expect(out).toBe('provider-kit.js cookie-state.js,index.js,provider-kit.js cookie-state.js,index.js,mcp-client.js,provider-kit.js true true true true');
 });
 
 test('with --enable-source-maps a stack trace names the real source lines', () => {
