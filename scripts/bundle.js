@@ -13,14 +13,21 @@
  * - Dependencies stay outside (passport-oauth2, oauth, @passport-martech/oauth2 for a strategy): one copy
  *   of each class in a process, so `instanceof` keeps working across packages.
  * - @passport-martech/oauth2 has two entries: dist/provider-kit.js (`/provider-kit`, for strategy authors)
- *   holds every module; dist/index.js (the main entry, for apps) is a short file that takes its names from
+ *   holds every module but the lazy chunks' (below); dist/index.js (the main entry, for apps) is a short file that takes its names from
  *   ./provider-kit.js, so a process that loads both still has one copy of each class (`instanceof`).
+ * - Parts a session login never runs are separate bundles loaded on first use (LAZY_CHUNKS: MCP
+ *   discovery, registration and connection in dist/mcp-client.js; the cookie state store in
+ *   dist/cookie-state.js). In the kit's bundle an import of one of their modules is a small stand-in
+ *   whose getters require the chunk when a name is first read; the chunk takes every other module from
+ *   the kit's bundle (handed over under a symbol, KIT_MODULES). So `require()` of a strategy compiles
+ *   less, and a process still holds one copy of each class and of each per-process table. The source
+ *   files import each other as usual (tsc and the tests see ordinary static imports).
  * - tsc's per-module .js files are removed (nothing loads them any more), and so is the package's
  *   tsconfig.tsbuildinfo: a later bare `tsc -b` then emits the whole package again, every module beside
  *   its own index.js, so a changed source can never run beside a stale bundle.
  */
 const { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { basename, dirname, join } = require('node:path');
 const esbuild = require('esbuild');
 
 const ROOT = join(__dirname, '..');
@@ -33,14 +40,36 @@ const PACKAGES = readdirSync(join(ROOT, 'packages')).filter((name) => {
 /** Extra entries per package (besides index): oauth2's provider kit, whose bundle holds every module. */
 const ENTRIES = { oauth2: ['provider-kit'] };
 
+/**
+ * Per package: bundles of modules a session login never needs, loaded on first use. A chunk's other
+ * imports come from the kit's bundle at run time, so each class exists once.
+ */
+const LAZY_CHUNKS = {
+  oauth2: [
+    { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
+    { name: 'cookie-state', modules: ['cookie-state-store'] },
+  ],
+};
+/** The symbol (Symbol.for) under which the kit's bundle hands its chunks the modules they import. */
+const KIT_MODULES = '@passport-martech/oauth2:kit-modules';
+
 async function bundle(name) {
   const dir = join(ROOT, 'packages', name);
   const dist = join(dir, 'dist');
   const extra = ENTRIES[name] ?? [];
-  for (const entry of extra) await build(dir, entry, []);
+  const chunks = LAZY_CHUNKS[name] ?? [];
+  const lazy = [];
+  const shared = new Set();
+  for (const chunk of chunks) lazy.push({ ...chunk, exports: await buildChunk(dir, chunk, extra[0], shared) });
+  // The stand-ins' few lines are named in the kit's source map after their chunk's first module.
+  const standIns = Object.fromEntries(lazy.map((chunk) => [`lazy-chunk:${chunk.name}`, `../src/${chunk.modules[0]}.ts`]));
+  for (const entry of extra) {
+    if (lazy.length === 0) await build(dir, entry, []);
+    else await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
+  }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
   await build(dir, 'index', extra.length > 0 ? [fromBundle(`./${extra[0]}.js`)] : []);
-  const kept = new Set(['index', ...extra].flatMap((entry) => [`${entry}.js`, `${entry}.js.map`]));
+  const kept = new Set(['index', ...extra, ...chunks.map((chunk) => chunk.name)].flatMap((entry) => [`${entry}.js`, `${entry}.js.map`]));
   for (const file of readdirSync(dist)) {
     if (/\.js(\.map)?$/.test(file) && !kept.has(file)) rmSync(join(dist, file));
   }
@@ -48,10 +77,10 @@ async function bundle(name) {
   if (existsSync(buildInfo)) rmSync(buildInfo);
 }
 
-async function build(dir, entry, plugins) {
+async function build(dir, entry, plugins, entryPoints = [join(dir, 'src', `${entry}.ts`)], renamedSources = {}) {
   const outfile = join(dir, 'dist', `${entry}.js`);
   await esbuild.build({
-    entryPoints: [join(dir, 'src', `${entry}.ts`)],
+    entryPoints,
     outfile,
     bundle: true,
     platform: 'node',
@@ -63,9 +92,125 @@ async function build(dir, entry, plugins) {
     sourcesContent: false,
     legalComments: 'none',
     logLevel: 'warning',
+    // The kit's entry hands modules to its chunks through `module.exports` (shareWithChunks).
+    logOverride: { 'commonjs-variable-in-esm': 'silent' },
     plugins,
   });
   exportInPlace(outfile);
+  if (Object.keys(renamedSources).length > 0) {
+    const map = JSON.parse(readFileSync(`${outfile}.map`, 'utf8'));
+    map.sources = map.sources.map((source) => renamedSources[source] ?? source);
+    writeFileSync(`${outfile}.map`, JSON.stringify(map));
+  }
+}
+
+/**
+ * A lazy chunk's bundle: its modules (the first is the entry; it and the others are all bundled), with
+ * every other relative import taken at run time from the kit's bundle, whose modules it hands to its
+ * chunks under KIT_MODULES (`shared` collects which). Returns the names the chunk exports (what the
+ * kit's stand-in offers).
+ */
+async function buildChunk(dir, chunk, kit, shared) {
+  const src = join(dir, 'src');
+  const own = new Set(chunk.modules.map((module) => join(src, `${module}.ts`)));
+  const names = new Set();
+  for (const file of own) {
+    const { metafile } = await esbuild.build({ entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'node', packages: 'external', metafile: true, logLevel: 'silent' });
+    for (const output of Object.values(metafile.outputs)) for (const exported of output.exports) names.add(exported);
+  }
+  const fromKit = {};
+  const outsideChunk = {
+    name: 'outside-chunk',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.namespace === 'from-kit') return { path: args.path, external: true };
+        const target = join(dirname(args.importer), `${args.path}.ts`);
+        if (own.has(target)) return undefined;
+        const module = basename(target, '.ts');
+        shared.add(module);
+        fromKit[`from-kit:${module}`] = `../src/${module}.ts`;
+        return { path: module, namespace: 'from-kit' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'from-kit' }, (args) => ({
+        loader: 'js',
+        resolveDir: src,
+        contents: `module.exports = require('./${kit}.js')[Symbol.for(${JSON.stringify(KIT_MODULES)})][${JSON.stringify(args.path)}];\n`,
+      }));
+    },
+  };
+  // The entry re-exports the chunk's other modules, so one bundle carries all of them.
+  const entry = join(src, `${chunk.modules[0]}.ts`);
+  // The stand-in lines that fetch a module from the kit are named in the map after that module.
+  await build(dir, chunk.name, [outsideChunk, reexport(entry, chunk.modules.slice(1))], [entry], fromKit);
+  return [...names];
+}
+
+/**
+ * The kit's entry, as esbuild reads it, also hands the modules its chunks import to them: a property of
+ * its exports under the symbol KIT_MODULES (not enumerable: not a name of the package's API).
+ */
+function shareWithChunks(dir, entry, shared) {
+  const file = join(dir, 'src', `${entry}.ts`);
+  return {
+    name: 'share-with-chunks',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path !== file) return undefined;
+        const modules = [...shared];
+        const lines = [
+          ...modules.map((module, i) => `import * as kitModule${i} from './${module}';`),
+          `Object.defineProperty(module.exports, Symbol.for(${JSON.stringify(KIT_MODULES)}), { value: { ${modules.map((module, i) => `${JSON.stringify(module)}: kitModule${i}`).join(', ')} } });`,
+        ];
+        // Appended after the file's own lines, so the source map's lines for the file stay its lines.
+        return { contents: `${readFileSync(file, 'utf8')}\n${lines.join('\n')}\n`, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/** Adds `export * from './<module>'` for each module to the entry file as esbuild reads it (not on disk). */
+function reexport(entry, modules) {
+  return {
+    name: 'reexport',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path !== entry) return undefined;
+        const lines = modules.map((module) => `export * from './${module}';`).join('\n');
+        // Appended after the file's own lines, so the source map's lines for the file stay its lines.
+        return { contents: `${readFileSync(entry, 'utf8')}\n${lines}\n`, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * In the kit's bundle, an import of a lazy chunk's module becomes a stand-in whose getters require the
+ * chunk's bundle the first time one of its names is read (a constructor, a function, a constant).
+ */
+function loadOnFirstUse(dir, chunks) {
+  const byFile = new Map();
+  for (const chunk of chunks) for (const module of chunk.modules) byFile.set(join(dir, 'src', `${module}.ts`), chunk);
+  return {
+    name: 'load-on-first-use',
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.namespace === 'lazy-chunk') return { path: args.path, external: true };
+        const chunk = byFile.get(join(dirname(args.importer), `${args.path}.ts`));
+        return chunk ? { path: chunk.name, namespace: 'lazy-chunk' } : undefined;
+      });
+      build.onLoad({ filter: /.*/, namespace: 'lazy-chunk' }, (args) => {
+        const chunk = chunks.find((c) => c.name === args.path);
+        return {
+          loader: 'js',
+          resolveDir: join(dir, 'src'),
+          contents: `let chunk;
+const load = () => (chunk ??= require('./${chunk.name}.js'));
+for (const name of ${JSON.stringify(chunk.exports)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });
+`,
+        };
+      });
+    },
+  };
 }
 
 /** Every relative import of the entry resolves to `bundle`, loaded at run time (not bundled again). */

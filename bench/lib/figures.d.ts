@@ -6,6 +6,10 @@ export interface Row {
   ratio: number | undefined;
   goal: string;
   pass: boolean | null;
+  /** A goal on a ratio of times: a quick run shows it without judging it. */
+  timing?: boolean;
+  /** Quick runs: whether a timing goal's ratio was within its goal that time (it is not judged). */
+  withinGoal?: boolean;
 }
 
 export interface RefreshSide {
@@ -41,3 +45,6 @@ export interface Figure<Summary = unknown> {
 
 export const FIGURES: Figure[];
 export function failuresText(failures: Record<string, number>): string;
+
+/** A quick run's rows: timing goals shown with `(full run)` and `pass: null`; other rows unchanged. */
+export function judge(rows: Row[], mode: 'quick' | 'full'): Row[];

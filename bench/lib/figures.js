@@ -9,6 +9,8 @@ const { measureImports, STRATEGIES } = require('./import-cost');
 
 const ratio = (ours, baseline) => (typeof ours === 'number' && typeof baseline === 'number' && baseline !== 0 ? ours / baseline : undefined);
 const row = (metric, ours, baseline, extra = {}) => ({ metric, ours, baseline, ratio: ratio(ours, baseline), goal: '', pass: null, ...extra });
+/** A goal on a ratio of times: judged by a full run only (see `judge` below and the README's "--quick"). */
+const TIMING = { timing: true };
 const round1 = (n) => Math.round(n * 10) / 10;
 const kb = (bytes) => Math.round(bytes / 1024);
 const failuresText = (failures) =>
@@ -83,8 +85,9 @@ const FIGURES = [
         row(`requests/s (autocannon, ${s.connections} connections, ${s.durationSec} s)`, Math.round(s.ours.requestsPerSec), Math.round(s.baseline.requestsPerSec), {
           goal: '>= 1.0x',
           pass: rps >= 1.0,
+          ...TIMING,
         }),
-        row('p99 latency, ms', s.ours.p99, s.baseline.p99, { goal: '<= 1.0x', pass: p99 <= 1.0 }),
+        row('p99 latency, ms', s.ours.p99, s.baseline.p99, { goal: '<= 1.0x', pass: p99 <= 1.0, ...TIMING }),
         row('p50 latency, ms', s.ours.p50, s.baseline.p50),
         row(`Redis commands per request (ours: ${commandsText(s.ours.redisCommandsPerRequest)}; baseline: ${commandsText(s.baseline.redisCommandsPerRequest)})`, round1(s.ours.redisPerRequest), round1(s.baseline.redisPerRequest)),
         row('app process CPU per request, µs (less noisy than requests/s)', Math.round(s.ours.appCpuUsPerRequest), Math.round(s.baseline.appCpuUsPerRequest)),
@@ -104,12 +107,14 @@ const FIGURES = [
         row('logins/s', Math.round(s.ours.loginsPerSec), Math.round(s.baseline.loginsPerSec), {
           goal: '>= 1.0x',
           pass: ratio(s.ours.loginsPerSec, s.baseline.loginsPerSec) >= 1.0,
+          ...TIMING,
         }),
         row('p50 latency of a login, ms', round1(s.ours.p50), round1(s.baseline.p50)),
         row('p99 latency of a login, ms', round1(s.ours.p99), round1(s.baseline.p99)),
         row('app process CPU per login, ms (less noisy than logins/s)', Math.round(s.ours.appCpuMsPerLogin * 1000) / 1000, Math.round(s.baseline.appCpuMsPerLogin * 1000) / 1000, {
           goal: '<= 1.0x',
           pass: ratio(s.ours.appCpuMsPerLogin, s.baseline.appCpuMsPerLogin) <= 1.0,
+          ...TIMING,
         }),
         row('upstream calls per login (token + identity)', s.ours.upstreamPerLogin, s.baseline.upstreamPerLogin, {
           goal: 'ours = 1',
@@ -137,6 +142,7 @@ const FIGURES = [
           row(`${name.replace('@passport-martech/', '')}: require, ms (vs passport-oauth2)`, round1(p.timeMs), round1(base.timeMs), {
             goal: strategy ? '<= 1.2x' : '',
             pass: strategy ? ratio(p.timeMs, base.timeMs) <= 1.2 : null,
+            ...(strategy ? TIMING : {}),
           }),
         );
       }
@@ -145,6 +151,7 @@ const FIGURES = [
         row('hubspot: require, ms (vs passport-hubspot-oauth2)', round1(ours.timeMs), round1(hub.timeMs), {
           goal: '< 1.0x',
           pass: ratio(ours.timeMs, hub.timeMs) < 1.0,
+          ...TIMING,
         }),
       );
       rows.push(row('hubspot: JavaScript files loaded (vs passport-oauth2)', ours.modules, base.modules));
@@ -166,4 +173,17 @@ const FIGURES = [
   },
 ];
 
-module.exports = { FIGURES, failuresText };
+/**
+ * A quick run judges the goals it can: counts (exactly one refresh, one upstream call per login). Its
+ * times come from one short round per side, and on a shared 2-core machine those ratios move by more
+ * than the margins the timing goals test (a --quick run of figure 5 read 1.13x for one strategy and 1.63x
+ * for another that loads the same kit; figure 4's logins/s read 0.46x-1.13x from run to run). So in a
+ * quick run a timing goal's ratio is shown against its goal, marked `(full run)`, with `pass: null` and
+ * `withinGoal` kept in the JSON; a full run judges every goal.
+ */
+function judge(rows, mode) {
+  if (mode !== 'quick') return rows;
+  return rows.map((r) => (r.timing && r.pass !== null ? { ...r, goal: `${r.goal} (full run)`, pass: null, withinGoal: r.pass } : r));
+}
+
+module.exports = { FIGURES, failuresText, judge };

@@ -12,16 +12,35 @@ const root = resolve(__dirname, '..', '..');
 /** The shared layer and every catalog provider's strategy package (packages/<dir>), as its sandbox dialect names it. */
 const PACKAGES = ['oauth2', ...catalog.map((entry) => basename(dirname(require.resolve(`${sandboxFacts(entry.id).strategyPackage}/package.json`))))];
 
-test.each(PACKAGES)('%s: dist holds one bundle and its map, the map names published sources', (name) => {
+test.each(PACKAGES)('%s: dist holds one bundle and its map (oauth2: also its lazy chunk), the maps name published sources', (name) => {
   const dist = join(root, 'packages', name, 'dist');
-  const bundle = name === 'oauth2' ? 'provider-kit' : 'index'; // oauth2's main entry takes its names from the kit's bundle
-  expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f))).toEqual([...new Set(['index', bundle])].flatMap((f) => [`${f}.js`, `${f}.js.map`]));
-  const map = JSON.parse(readFileSync(join(dist, `${bundle}.js.map`), 'utf8')) as { sources: string[] };
-  expect(map.sources.length).toBeGreaterThan(1);
-  for (const source of map.sources) {
-    expect(source).toMatch(/^\.\.\/src\/[\w-]+\.ts$/);
-    expect(existsSync(join(dist, source))).toBe(true);
+  // oauth2's main entry takes its names from the kit's bundle; MCP and the cookie state store are chunks
+  // the kit loads on first use.
+  const bundles = name === 'oauth2' ? ['provider-kit', 'mcp-client', 'cookie-state'] : ['index'];
+  expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f)).sort()).toEqual([...new Set(['index', ...bundles])].flatMap((f) => [`${f}.js`, `${f}.js.map`]).sort());
+  for (const bundle of bundles) {
+    const map = JSON.parse(readFileSync(join(dist, `${bundle}.js.map`), 'utf8')) as { sources: string[] };
+    expect(map.sources.length).toBeGreaterThan(1);
+    for (const source of map.sources) {
+      expect(source).toMatch(/^\.\.\/src\/[\w-]+\.ts$/);
+      expect(existsSync(join(dist, source))).toBe(true);
+    }
   }
+});
+
+test('a strategy loads the lazy chunks only on first use, and their classes are the ones both entries export', () => {
+  const script = `const files = () => Object.keys(require.cache).filter((f) => f.includes('/oauth2/dist/')).map((f) => f.replace(/.*\\//, '')).sort().join(',');
+const { HubSpotStrategy } = require('@passport-martech/hubspot');
+new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: '/cb' }, () => {});
+const atStart = files();
+const kit = require('@passport-martech/oauth2/provider-kit');
+const main = require('@passport-martech/oauth2');
+const cookie = new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: 'https://app.example/cb', state: { cookie: { key: Buffer.alloc(32, 7) } } }, () => {});
+const afterCookie = files();
+const store = new main.MemoryClientStore();
+process.stdout.write([atStart, afterCookie, files(), cookie._stateStore instanceof main.CookieStateStore, main.CookieStateStore === kit.CookieStateStore, store instanceof kit.MemoryClientStore, main.registerClient === undefined].join(' '));`;
+  const out = execFileSync(process.execPath, ['-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
+  expect(out).toBe('provider-kit.js cookie-state.js,index.js,provider-kit.js cookie-state.js,index.js,mcp-client.js,provider-kit.js true true true true');
 });
 
 test('with --enable-source-maps a stack trace names the real source lines', () => {
@@ -34,4 +53,14 @@ catch (e) { process.stdout.write(e.stack); }`;
   expect(frame).not.toBeNull();
   expect(optionsTs[Number(frame![2]) - 1]).toContain('new TypeError');
   expect(stack).toMatch(/packages\/hubspot\/src\/strategy\.ts:\d+/);
+});
+
+test('with --enable-source-maps a stack trace through a lazy chunk names its source lines', () => {
+  const script = `const { HubSpotStrategy } = require('@passport-martech/hubspot');
+try { new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: 'https://app.example/cb', state: { cookie: { key: 'too short' } } }, () => {}); }
+catch (e) { process.stdout.write(e.stack); }`;
+  const stack = execFileSync(process.execPath, ['--enable-source-maps', '-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
+  expect(stack).toMatch(/at optionError \(.*\/packages\/oauth2\/src\/options\.ts:\d+:\d+\)/);
+  expect(stack).toMatch(/packages\/oauth2\/src\/cookie-state-store\.ts:\d+/);
+  expect(stack).toMatch(/packages\/oauth2\/src\/strategy\.ts:\d+/);
 });

@@ -1,7 +1,7 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import { optionError } from './options';
-import { MemoryStateClaims, StateClaimStore, processStateClaims, stateClaimKey } from './state-claims';
+import { MemoryStateClaims, StateClaimStore, processStateClaims, sha256, stateClaimKey } from './state-claims';
 import { AppState, STATE_TTL_MS } from './state-store';
 
 /** A 32-byte AES-256 key: a Buffer, 64 hex characters or 44 base64 characters (as refresh's encryptionKey). */
@@ -116,7 +116,7 @@ export class CookieStateStore {
     const state = randomBytes(24).toString('base64url');
     const now = Date.now();
     const path = this.#path(req);
-    const sealed: Sealed = { s: digest(state), t: now, p: path };
+    const sealed: Sealed = { s: sha256(state), t: now, p: path };
     if (verifier) sealed.v = verifier;
     if (appState instanceof AppState) sealed.a = appState.value;
     else if (appState !== undefined && typeof appState !== 'string') sealed.a = appState;
@@ -145,7 +145,7 @@ export class CookieStateStore {
     // Spent whatever happens next: the cookie is cleared with the path it was set with.
     if (res) append(res, this.#clear(name, sealed?.p ?? this.#path(req), this.#secure(req)));
     const now = Date.now();
-    const matches = sealed !== undefined && timingSafeEqual(Buffer.from(sealed.s, 'base64url'), Buffer.from(digest(providedState), 'base64url'));
+    const matches = sealed !== undefined && timingSafeEqual(Buffer.from(sealed.s, 'base64url'), Buffer.from(sha256(providedState), 'base64url'));
     if (!sealed || !matches || !(now - sealed.t < this.#ttlMs && sealed.t <= now + 60_000)) {
       return callback(null, false, { message: FAILURE });
     }
@@ -164,7 +164,7 @@ export class CookieStateStore {
   }
 
   #cookieName(state: string): string {
-    return `${this.#name}.${createHash('sha256').update(`passport-martech:state-cookie\0${state}`).digest('base64url').slice(0, ID_CHARS)}`;
+    return `${this.#name}.${sha256(`passport-martech:state-cookie\0${state}`).slice(0, ID_CHARS)}`;
   }
 
   /** version | iv | ciphertext | tag, base64url; the cookie name and the namespace are authenticated too. */
@@ -281,10 +281,6 @@ function append(res: ResponseLike, cookie: string): void {
   const existing = res.getHeader?.('Set-Cookie');
   const list = Array.isArray(existing) ? existing.map(String) : existing === undefined ? [] : [String(existing)];
   res.setHeader?.('Set-Cookie', [...list, cookie]);
-}
-
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
 }
 
 function readKeys(owner: string, value: unknown): Buffer[] {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * Records that a login's state has been used, atomically: for one key, exactly one `claim` call
@@ -58,8 +58,15 @@ export const processStateClaims = new MemoryStateClaims();
 
 /** The claim key of a state: a digest, namespaced by the store's session key. */
 export function stateClaimKey(namespace: string, state: string): string {
-  return createHash('sha256').update(`passport-martech:state-claim\0${namespace}\0${state}`).digest('base64url');
+  return sha256(`passport-martech:state-claim\0${namespace}\0${state}`);
 }
+
+/**
+ * SHA-256 of a string, base64url. Node 20.12+ has the one-shot `crypto.hash` (no Hash object per call:
+ * about a third of createHash's CPU for a state-sized input); older Node 20 releases use createHash.
+ */
+export const sha256: (value: string) => string =
+  typeof hash === 'function' ? (value) => hash('sha256', value, 'base64url') : (value) => createHash('sha256').update(value).digest('base64url');
 
 /** How a login ended, for duplicates of its callback that wait for it. `user` unset: not signed in. */
 export interface LoginOutcome {

@@ -1,4 +1,4 @@
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { randomFillSync, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import {
   AWAIT_LOGIN,
@@ -9,6 +9,7 @@ import {
   processInFlightLogins,
   processStateClaims,
   settleByRequest,
+  sha256,
   stateClaimKey,
 } from './state-claims';
 
@@ -92,7 +93,7 @@ export class SessionStateStore {
     const state = randomState();
     const now = Date.now();
     const pending = this.#live(session, now);
-    const entry: PendingLogin = { digest: digest(state), createdAt: now };
+    const entry: PendingLogin = { digest: sha256(state), createdAt: now };
     if (verifier) entry.verifier = verifier;
     if (appState instanceof AppState) entry.appState = appState.value;
     else if (appState !== undefined && typeof appState !== 'string') entry.appState = appState;
@@ -109,7 +110,7 @@ export class SessionStateStore {
     const pending = this.#live(session, now);
     let match: PendingLogin | undefined;
     if (typeof providedState === 'string' && providedState !== '') {
-      const provided = Buffer.from(digest(providedState), 'base64url');
+      const provided = Buffer.from(sha256(providedState), 'base64url');
       // Every entry is compared, in constant time, whether or not an earlier one matched.
       for (const entry of pending) {
         if (timingSafeEqual(provided, Buffer.from(entry.digest, 'base64url')) && !match) match = entry;
@@ -233,9 +234,6 @@ function randomState(): string {
   return state;
 }
 
-function digest(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));

@@ -328,9 +328,12 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     }
     const callbackLeg = query.code !== undefined || query.error !== undefined || body.code !== undefined || body.error !== undefined;
     // MCP: discovery and registration first (then this method runs again), and the callback's `iss` check.
-    const meta = { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID };
-    const gate = { callbackLeg, iss: query.iss ?? body.iss, state: query.state ?? body.state, store: self._stateStore, meta, rerun: () => this.authenticate(req, options) };
-    if (this._mcp?.intercept(req, self as unknown as AuthenticateAttempt, gate)) return;
+    // (The gate is built for MCP strategies only: every other login skips its objects and closure.)
+    if (this._mcp) {
+      const meta = { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID };
+      const gate = { callbackLeg, iss: query.iss ?? body.iss, state: query.state ?? body.state, store: self._stateStore, meta, rerun: () => this.authenticate(req, options) };
+      if (this._mcp.intercept(req, self as unknown as AuthenticateAttempt, gate)) return;
+    }
     if (callbackLeg) {
       // A duplicate of this callback may wait for its outcome: bounded by the token and profile requests.
       trackLoginOutcome(self as unknown as AuthenticateAttempt, req, 2 * this.timeout + 5_000);
