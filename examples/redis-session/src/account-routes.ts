@@ -2,7 +2,7 @@
  * The account page and what it does: call a linked provider's sample API through TokenManager, and
  * disconnect a provider.
  */
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type { TokenManager } from '@passport-martech/refresh';
 import type { Account, AccountStore } from './accounts';
 import { catalogEntry, PROVIDER_IDS, type ProviderId } from './catalog';
@@ -22,9 +22,8 @@ export interface AccountRoutesOptions {
   helpers: RequestHelpers;
 }
 
-export function accountRoutes({ site, providers, accounts, tokens, helpers }: AccountRoutesOptions): Router {
+export function accountRoutes(router: IRouter, { site, providers, accounts, tokens, helpers }: AccountRoutesOptions): void {
   const { configuredProvider, form, requireAccount, requireCsrf, storedAccount } = helpers;
-  const router = Router();
 
   async function tokenViews(account: Account): Promise<Partial<Record<ProviderId, TokenView>>> {
     const views: Partial<Record<ProviderId, TokenView>> = {};
@@ -89,5 +88,4 @@ export function accountRoutes({ site, providers, accounts, tokens, helpers }: Ac
     res.redirect(303, '/account');
   });
 
-  return router;
 }

@@ -170,23 +170,23 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     res.type('html').send(homePage(site, viewer(req)));
   });
 
-  app.use(loginRoutes({ auth, helpers, sessionIndex, sessionTtlSeconds: config.sessionTtlSeconds }));
+  // Routes go on the app itself, not on mounted routers: a router runs its own dispatch for every
+  // request that passes through it (bench figure 3).
+  loginRoutes(app, { auth, helpers, sessionIndex, sessionTtlSeconds: config.sessionTtlSeconds });
   if (mcp) mountMcpConnections(app, auth, { tokens, form, requireAccount, requireCsrf, csrfToken });
-  app.use(accountRoutes({ site, providers: config.providers, accounts, tokens, helpers }));
+  accountRoutes(app, { site, providers: config.providers, accounts, tokens, helpers });
 
-  app.use(
-    logoutRoutes({
-      cookieName: SESSION_COOKIE,
-      cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: https },
-      sessionStore,
-      sessionIndex,
-      accountId: (req) => currentAccount(req)?.id,
-      viewer,
-      form,
-      requireCsrf,
-      logger,
-    }),
-  );
+  logoutRoutes(app, {
+    cookieName: SESSION_COOKIE,
+    cookie: { path: '/', httpOnly: true, sameSite: 'lax', secure: https },
+    sessionStore,
+    sessionIndex,
+    accountId: (req) => currentAccount(req)?.id,
+    viewer,
+    form,
+    requireCsrf,
+    logger,
+  });
 
   app.use(() => {
     throw notFound();

@@ -3,7 +3,7 @@
  * session in (sign-in.ts decides which account), and POST /link/:provider (the Link button) allows the
  * next login of a signed-in user to add that provider to the account.
  */
-import { Router } from 'express';
+import type { IRouter } from 'express';
 import type passport from 'passport';
 import { catalogEntry } from './catalog';
 import { aboutProvider, HttpError } from './errors';
@@ -24,9 +24,8 @@ export interface LoginRoutesOptions {
   sessionTtlSeconds: number;
 }
 
-export function loginRoutes({ auth, helpers, sessionIndex, sessionTtlSeconds }: LoginRoutesOptions): Router {
+export function loginRoutes(router: IRouter, { auth, helpers, sessionIndex, sessionTtlSeconds }: LoginRoutesOptions): void {
   const { configuredProvider, sendError } = helpers;
-  const router = Router();
 
   router.get('/auth/:provider', (req, res, next) => {
     const id = configuredProvider(req);
@@ -95,5 +94,4 @@ export function loginRoutes({ auth, helpers, sessionIndex, sessionTtlSeconds }: 
     res.redirect(303, `/auth/${id}?returnTo=%2Faccount`);
   });
 
-  return router;
 }

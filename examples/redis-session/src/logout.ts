@@ -4,7 +4,7 @@
  * Neither touches the provider tokens: they belong to the account (a new sign-in finds them), and only
  * Disconnect deletes them.
  */
-import { Router, type Request, type RequestHandler } from 'express';
+import { type IRouter, type Request, type RequestHandler } from 'express';
 import type { Store } from 'express-session';
 import type { Logger } from 'pino';
 import { logoutPage, type Viewer } from './pages';
@@ -28,9 +28,8 @@ function destroySession(store: Store, sid: string): Promise<void> {
   return new Promise((resolve, reject) => store.destroy(sid, (err?: unknown) => (err ? reject(err) : resolve())));
 }
 
-export function logoutRoutes(options: LogoutOptions): Router {
+export function logoutRoutes(router: IRouter, options: LogoutOptions): void {
   const { cookieName, cookie, form, requireCsrf } = options;
-  const router = Router();
 
   router.get('/logout', (req, res) => {
     res.status(405).set('Allow', 'POST').type('html').send(logoutPage(options.viewer(req)));
@@ -65,5 +64,4 @@ export function logoutRoutes(options: LogoutOptions): Router {
     endThisSession(req, res, next);
   });
 
-  return router;
 }
