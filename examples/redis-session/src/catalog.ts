@@ -1,7 +1,8 @@
 /**
  * The providers of the example, as data: the ONE list that the example (configuration, strategies,
  * pages, demo, tests), the conformance suite and the bench iterate. Adding a provider means adding a
- * record here (and its package to package.json); nothing else in the example names a provider.
+ * record here (and its package to package.json); nothing else in the example names a provider. The
+ * whole list of what adding a provider touches: docs/architecture.md ("Adding a provider").
  *
  * Published as `@passport-martech/example-redis-session/catalog`.
  */

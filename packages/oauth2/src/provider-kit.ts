@@ -1,6 +1,7 @@
 /**
  * `@passport-martech/oauth2/provider-kit`: what a strategy package is built from. Everything the main
- * entry exports is here too, so a provider package imports from this one path.
+ * entry exports is here too, so a provider package imports from this one path. How a provider package
+ * is put together, and what else adding one touches: docs/architecture.md ("Adding a provider").
  */
 export * from './index';
 export { providerStrategy } from './strategy-class';
