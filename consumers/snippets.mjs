@@ -1,9 +1,10 @@
 // Every ```ts block of every README, written out as a file of its own for the TypeScript consumers to
 // compile. A block is left out only when SKIP names it (README, first line) with the reason.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = new URL('..', import.meta.url).pathname;
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The root README and every package's (a new package is picked up without an edit here). */
 const READMES = ['README.md', ...readdirSync(join(ROOT, 'packages')).sort().map((p) => `packages/${p}/README.md`)].filter((path) => existsSync(join(ROOT, path)));
 
