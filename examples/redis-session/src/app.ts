@@ -21,7 +21,7 @@ import { createMcpConnection, mountMcpConnections } from './mcp-connections';
 import { metricsRoute } from './instrumentation';
 import { homePage, type SiteInfo } from './pages';
 import { rateLimit } from './rate-limit';
-import { closeRedis, waitForRedis, type RedisClient } from './redis';
+import { waitForRedis, type RedisClient } from './redis';
 import { requestHelpers } from './request-helpers';
 import { csrfToken, fixedHeaders } from './security';
 import { createSignIn, currentAccount } from './sign-in';
@@ -210,7 +210,7 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     const lost = await tokens.close(5000);
     if (lost > 0) logger.error({ lost }, 'refreshed token sets could not be saved before shutdown');
     metrics?.stop();
-    if (redis) await closeRedis(redis);
+    await stores.close();
   };
   return {
     app,

@@ -17,6 +17,7 @@ export interface ProviderSettings {
   authorizationURL?: string;
   tokenURL?: string;
   userProfileURL?: string;
+  revocationURL?: string;
   /** Base of the provider's REST API, used by "Call the API". */
   apiBaseURL: string;
   /** Milliseconds per request to the provider (token, profile, API call). */
@@ -97,7 +98,7 @@ function readProvider(r: EnvReader, entry: CatalogEntry<ProviderId>, sandboxUrl:
       r.problems.push(`${name} is required when ${idVariable} is set (${variable.requiredHint})`);
     }
   }
-  const url = (setting: 'authorizationURL' | 'tokenURL' | 'userProfileURL' | 'apiBaseURL') => r.url(commonVariable(entry, setting)) ?? sandbox[setting];
+  const url = (setting: 'authorizationURL' | 'tokenURL' | 'userProfileURL' | 'revocationURL' | 'apiBaseURL') => r.url(commonVariable(entry, setting)) ?? sandbox[setting];
   return {
     // Whatever else the sandbox needs (an MCP `resource`), then the provider's own options.
     ...sandbox,
@@ -109,6 +110,7 @@ function readProvider(r: EnvReader, entry: CatalogEntry<ProviderId>, sandboxUrl:
     authorizationURL: url('authorizationURL'),
     tokenURL: url('tokenURL'),
     userProfileURL: url('userProfileURL'),
+    revocationURL: url('revocationURL'),
     apiBaseURL: url('apiBaseURL') ?? entry.defaultApiBaseURL(options),
   };
 }

@@ -6,7 +6,7 @@
 import { requiredExampleOptions, type CatalogEntry } from './catalog';
 
 /** The settings the common variables set, in the order they are read. */
-export type CommonSetting = 'clientID' | 'clientSecret' | 'scope' | 'authorizationURL' | 'tokenURL' | 'userProfileURL' | 'apiBaseURL';
+export type CommonSetting = 'clientID' | 'clientSecret' | 'scope' | 'authorizationURL' | 'tokenURL' | 'userProfileURL' | 'revocationURL' | 'apiBaseURL';
 
 /** A variable every provider has: `<envPrefix>_<suffix>`, read into the setting `setting`. */
 export interface CommonVariable {
@@ -30,6 +30,11 @@ export const COMMON_VARIABLES: readonly CommonVariable[] = [
   { suffix: 'AUTHORIZATION_URL', setting: 'authorizationURL', describe: (name) => `Override the ${name} authorization endpoint.` },
   { suffix: 'TOKEN_URL', setting: 'tokenURL', describe: (name) => `Override the ${name} token endpoint.` },
   { suffix: 'USER_PROFILE_URL', setting: 'userProfileURL', describe: (name) => `${name} identity endpoint (default: the strategy's).` },
+  {
+    suffix: 'REVOCATION_URL',
+    setting: 'revocationURL',
+    describe: (name) => `${name} token revocation endpoint, used by Disconnect (default: the strategy's; none when TOKEN_URL is overridden).`,
+  },
 ];
 
 /** The variable that sets a common setting: `commonVariable(hubspot, 'clientID')` is `HUBSPOT_CLIENT_ID`. */

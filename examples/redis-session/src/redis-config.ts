@@ -50,18 +50,24 @@ function readBoolean(r: EnvReader, name: string): boolean {
   return r.oneOf(name, ['true', 'false'] as const, 'false') === 'true';
 }
 
+/** Read only with REDIS_SENTINELS: set with anything else they are refused, not silently ignored. */
+const SENTINEL_ONLY = ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_USERNAME', 'REDIS_SENTINEL_PASSWORD'];
+
 export function readRedisTarget(r: EnvReader): RedisTarget {
   const given = REDIS_VARIABLES.filter((name) => r.get(name) !== undefined);
   if (given.length > 1) r.problems.push(`${given.join(' and ')} are both set: use one (a single server, a Cluster, or Sentinel)`);
   const auth = (): RedisAuth => ({ username: r.get('REDIS_USERNAME'), password: r.get('REDIS_PASSWORD'), tls: readBoolean(r, 'REDIS_TLS') });
   // Set beside REDIS_URL they would be ignored silently: the URL carries its own credentials and scheme.
   const urlOnly = () => {
-    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_SENTINEL_NAME']) {
+    for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', ...SENTINEL_ONLY]) {
       if (r.get(name) !== undefined) r.problem(name, 'applies to REDIS_CLUSTER_NODES or REDIS_SENTINELS only (REDIS_URL carries its own: rediss://user:password@host:port)');
     }
   };
 
-  if (given[0] === 'REDIS_CLUSTER_NODES') return { kind: 'cluster', nodes: readNodes(r, 'REDIS_CLUSTER_NODES'), ...auth() };
+  if (given[0] === 'REDIS_CLUSTER_NODES') {
+    for (const name of SENTINEL_ONLY) if (r.get(name) !== undefined) r.problem(name, 'applies to REDIS_SENTINELS only');
+    return { kind: 'cluster', nodes: readNodes(r, 'REDIS_CLUSTER_NODES'), ...auth() };
+  }
   if (given[0] === 'REDIS_SENTINELS') {
     const name = r.matching('REDIS_SENTINEL_NAME', /^[\w.-]{1,100}$/, 'the master name the sentinels monitor (letters, digits, . _ -)');
     if (r.get('REDIS_SENTINEL_NAME') === undefined) r.problem('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS (the master name the sentinels monitor)');

@@ -70,7 +70,10 @@ export function createSignIn(config: AppConfig, stores: Stores, logger: Logger):
     // provider timeout, instead of the derived default of ~40 s (3 attempts + the lock's ttl).
     lockWaitMs: Math.max(1000, ...PROVIDER_IDS.map((id) => config.providers[id]?.timeoutMs ?? 0)) + 1000,
     onRefresh: (e) => logger.info({ provider: e.provider, attempt: e.attempt, trigger: e.trigger, rotated: e.rotated }, 'access token refreshed'),
-    onError: (e) => logger.warn({ provider: e.provider, code: (e.error as { code?: string }).code }, 'token refresh failed'),
+    // Disconnect logs its own outcome (account-routes.ts); a provider without revocation is routine there.
+    onError: (e) => {
+      if (e.reason !== 'revoke_failed') logger.warn({ provider: e.provider, reason: e.reason, code: (e.error as { code?: string }).code }, 'token refresh failed');
+    },
   });
 
   // Six parameters: passport-oauth2 picks the argument list by arity, and only the 6-argument form

@@ -10,7 +10,7 @@ import { MemoryTokenStore, RedisTokenStore, type TokenStore } from '@passport-ma
 import { MemoryAccountStore, RedisAccountStore, type AccountStore } from './accounts';
 import type { AppConfig } from './config';
 import { writeProbe, type Readiness } from './readiness';
-import { createRedisClient, type RedisClient } from './redis';
+import { closeRedis, createRedisClient, type RedisClient } from './redis';
 import { MemorySessionIndex, RedisSessionIndex, type SessionIndex } from './session-index';
 import { ThrottledTouchRedisStore } from './session-store';
 
@@ -32,6 +32,8 @@ export interface Stores {
   healthy(): boolean;
   /** Whether Redis takes a write right now (readiness.ts); always ready in memory mode. */
   readiness(): Promise<Readiness>;
+  /** Quits every Redis connection the stores opened. */
+  close(): Promise<void>;
 }
 
 export function createStores(config: AppConfig, logger: Logger): Stores {
@@ -47,14 +49,15 @@ export function createStores(config: AppConfig, logger: Logger): Stores {
       encryptionKey,
       healthy: () => true,
       readiness: async () => ({ ready: true }),
+      close: async () => undefined,
     };
   }
-  const redis = createRedisClient({
-    target: config.redis,
-    connectTimeoutMs: config.redisConnectTimeoutMs,
-    commandTimeoutMs: config.redisCommandTimeoutMs,
-    logger,
-  });
+  const target = config.redis;
+  const connect = () => createRedisClient({ target, connectTimeoutMs: config.redisConnectTimeoutMs, commandTimeoutMs: config.redisCommandTimeoutMs, logger });
+  const redis = connect();
+  // WAIT (replicaAcks) holds its connection until the replicas answer: on a connection of its own, a
+  // save that waits for a lagging replica during a failover does not hold up every session read.
+  const tokenRedis = config.redisReplicaAcks > 0 ? connect() : redis;
   if (!encryptionKey) {
     logger.warn(
       'TOKEN_ENCRYPTION_KEY is not set: provider tokens (refresh tokens included) are stored in Redis unencrypted. Set it to 32 random bytes (e.g. `openssl rand -hex 32`).',
@@ -75,7 +78,7 @@ export function createStores(config: AppConfig, logger: Logger): Stores {
     accounts: new RedisAccountStore(redis, ACCOUNT_PREFIX),
     sessionIndex: new RedisSessionIndex(redis, SESSION_PREFIX, ACCOUNT_PREFIX),
     tokenStore: new RedisTokenStore({
-      client: redis,
+      client: tokenRedis,
       prefix: TOKEN_PREFIX,
       encryptionKey,
       replicaAcks: config.redisReplicaAcks,
@@ -84,5 +87,8 @@ export function createStores(config: AppConfig, logger: Logger): Stores {
     encryptionKey,
     healthy: () => redis.status === 'ready',
     readiness: writeProbe(redis, ACCOUNT_PREFIX),
+    close: async () => {
+      await Promise.all([...new Set([redis, tokenRedis])].map((client) => closeRedis(client)));
+    },
   };
 }

@@ -51,6 +51,9 @@ test('one problem per mistake, and never a password in a message', () => {
   // With REDIS_URL they would be ignored: the URL carries its own credentials and scheme.
   expect(problems({ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'hunter2' })).toEqual([expect.stringMatching(/^REDIS_PASSWORD applies to REDIS_CLUSTER_NODES or REDIS_SENTINELS only/)]);
   expect(describeRedisTarget(loadConfig({ SESSION_SECRET: SECRET, REDIS_URL: 'rediss://app:hunter2@a:6380' }).redis)).toBe('rediss://***@a:6380');
+  // Sentinel-only variables beside a Cluster or a URL: refused, not ignored.
+  expect(problems({ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINEL_NAME: 'mymaster' })).toEqual(['REDIS_SENTINEL_NAME applies to REDIS_SENTINELS only']);
+  expect(problems({ REDIS_URL: 'redis://a:6379', REDIS_SENTINEL_PASSWORD: 'spw' })).toEqual([expect.stringMatching(/^REDIS_SENTINEL_PASSWORD applies to/)]);
 });
 
 test('REDIS_REPLICA_ACKS: for a server or Sentinel, refused with a Cluster', () => {

@@ -47,8 +47,9 @@ export const IDENTITY_PATHS = {
 /**
  * RFC 7009-style revocation under API_BASE_URL (DOC: "Revoke an OAuth token", form body with
  * `client_id`, `client_secret`, `token`, `token_type_hint`). Only the date-versioned API documents it:
- * v1 has a different call (`DELETE /oauth/v1/refresh-tokens/:token`) and v3 none, so `revoke()` on those
- * versions needs `revocationURL` set (see docs/providers.md).
+ * v1 has a different call (`DELETE /oauth/v1/refresh-tokens/:token`, which `revoke()`'s RFC 7009 POST
+ * cannot make) and v3 none, so on those versions `revoke()` answers OAUTH_REVOCATION_UNSUPPORTED unless
+ * `revocationURL` names an RFC 7009 endpoint (see docs/providers.md).
  */
 export const REVOCATION_PATHS: Partial<Record<keyof typeof TOKEN_PATHS, string>> = {
   '2026-03': '/oauth/2026-03/token/revoke',

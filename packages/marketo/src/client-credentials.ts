@@ -10,7 +10,7 @@ import {
   optionError,
   readJsonObject,
   requireString,
-  sendProviderRequest,
+  requestProvider,
   toTokenSet,
 } from '@passport-martech/oauth2/provider-kit';
 import type { ProviderAgent } from '@passport-martech/oauth2/provider-kit';
@@ -176,12 +176,14 @@ export class MarketoClientCredentials {
     url.searchParams.set('client_secret', this.#clientSecret);
     const secrets = [this.#clientSecret];
     const label = 'Marketo client-credentials token request';
-    const response = await sendProviderRequest({ url: url.toString(), method: 'GET', timeout: this.#timeout, agent: this.#agent, secrets, label, provider: 'marketo' });
-    const receivedAt = Date.now();
-    const json = readJsonObject(response, { parseError: parseMarketoError, secrets, label, provider: 'marketo' });
-    if (typeof json.access_token !== 'string' || json.access_token === '') {
-      throw new OAuthRequestError({ code: ErrorCode.NO_ACCESS_TOKEN, status: response.status, provider: 'marketo', message: `${label} failed: no access_token` });
-    }
+    const request = { url: url.toString(), method: 'GET' as const, timeout: this.#timeout, agent: this.#agent, secrets, label, provider: 'marketo', kind: 'token', grantType: 'client_credentials' };
+    const { json, receivedAt } = await requestProvider(request, (response) => {
+      const answer = { json: readJsonObject(response, { parseError: parseMarketoError, secrets, label, provider: 'marketo' }), receivedAt: Date.now() };
+      if (typeof answer.json.access_token !== 'string' || answer.json.access_token === '') {
+        throw new OAuthRequestError({ code: ErrorCode.NO_ACCESS_TOKEN, status: response.status, provider: 'marketo', message: `${label} failed: no access_token` });
+      }
+      return answer;
+    });
     // DOC: expires_in is what is LEFT of the token's 3600 s, and asking again returns the same token. So
     // within the last `skewSeconds` Marketo hands back the token we hold: keep using it to its real end
     // instead of asking on every call.

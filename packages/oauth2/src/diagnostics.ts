@@ -1,5 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { TracingChannel } from 'node:diagnostics_channel';
+import { scrub } from './redact';
 
 /**
  * Events on Node's built-in `diagnostics_channel`, for operators (OpenTelemetry spans, counters)
@@ -22,7 +23,7 @@ export interface ProviderRequestEvent extends TraceContext {
   /** For token requests: the grant type (`authorization_code`, `refresh_token`, `client_credentials`...). */
   grantType: string | undefined;
   method: string;
-  /** Scheme, host and path of the endpoint — never its query string. */
+  /** Scheme, host and path of the endpoint — never its query string; a secret in the path is replaced. */
   endpoint: string;
   /** HTTP status of the answer; undefined when none arrived. */
   status?: number;
@@ -75,12 +76,18 @@ export function errorCodeOf(error: unknown): string | undefined {
 
 export const providerRequests = diagnosticsChannel.tracingChannel<object, ProviderRequestEvent>(CHANNELS.providerRequest);
 
-/** `https://host/path` of a URL, without query or fragment; a malformed one is named as such. */
-export function endpointOf(url: string): string {
+/**
+ * `https://host/path` of a URL, without query or fragment, and with any secret of the request in its path
+ * replaced (a provider may take the token as a path segment, as HubSpot's v1 identity call does); a
+ * malformed URL is named as such.
+ */
+export function endpointOf(url: string, secrets: readonly (string | undefined)[] = []): string {
+  let endpoint: string;
   try {
     const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+    endpoint = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
   } catch {
     return '(invalid url)';
   }
+  return scrub(endpoint, secrets.flatMap((secret) => (secret ? [secret, encodeURIComponent(secret)] : [])));
 }

@@ -60,7 +60,7 @@ export function sendProviderRequest(request: ProviderRequest): Promise<ProviderR
 export function requestProvider<T>(request: ProviderRequest, read: (response: ProviderResponse) => T): Promise<T> {
   return traced(
     providerRequests,
-    () => ({ provider: request.provider, kind: request.kind ?? 'api', grantType: request.grantType, method: request.method, endpoint: endpointOf(request.url) }),
+    () => ({ provider: request.provider, kind: request.kind ?? 'api', grantType: request.grantType, method: request.method, endpoint: endpointOf(request.url, request.secrets) }),
     async (event) => {
       let response: ProviderResponse;
       try {

@@ -4,7 +4,7 @@
  * `cause` the transport's typed error: OAUTH_TIMEOUT, OAUTH_NETWORK, ...), never cached.
  */
 import { ErrorCode, OAuthRequestError, isOAuthError } from './errors';
-import { readJsonObject, sendProviderRequest } from './http';
+import { readJsonObject, requestProvider } from './http';
 import { InsecureHttpOption, checkEndpointURL } from './options';
 import type { ProviderAgent } from './transport';
 
@@ -69,8 +69,8 @@ export async function fetchAuthorizationServerMetadata(options: DiscoveryOptions
   let json: Record<string, unknown>;
   try {
     const read = { label: 'Metadata request', provider: options.provider, secrets: [], kind: 'discovery' };
-    const response = await sendProviderRequest({ url: options.metadataURL, method: 'GET', headers: options.headers, timeout: options.timeout, agent: options.agent, ...read });
-    json = readJsonObject(response, read);
+    const request = { url: options.metadataURL, method: 'GET' as const, headers: options.headers, timeout: options.timeout, agent: options.agent, ...read };
+    json = await requestProvider(request, (response) => readJsonObject(response, read));
   } catch (error) {
     throw discoveryError(options, isOAuthError(error) ? error.message : 'request failed', error);
   }

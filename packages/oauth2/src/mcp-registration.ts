@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, OAuthRequestError, isOAuthError, isRecord } from './errors';
-import { readJsonObject, sendProviderRequest } from './http';
+import { readJsonObject, requestProvider } from './http';
 import type { ProviderAgent } from './transport';
 
 /**
@@ -98,8 +98,8 @@ export async function registerClient(request: RegistrationRequest): Promise<Regi
   try {
     const read = { label: 'Registration request', provider: request.provider, secrets: [], kind: 'registration' };
     const headers = { 'Content-Type': 'application/json' };
-    const response = await sendProviderRequest({ url: request.registrationURL, method: 'POST', headers, body, timeout: request.timeout, agent: request.agent, ...read });
-    json = readJsonObject(response, read);
+    const registration = { url: request.registrationURL, method: 'POST' as const, headers, body, timeout: request.timeout, agent: request.agent, ...read };
+    json = await requestProvider(registration, (response) => readJsonObject(response, read));
   } catch (error) {
     throw registrationError(request, isOAuthError(error) ? error.message : 'request failed', error);
   }

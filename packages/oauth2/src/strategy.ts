@@ -179,7 +179,9 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     const authorizationURL = checkEndpointURL(owner, 'authorizationURL', options.authorizationURL ?? definition.authorizationURL, options);
     const tokenURL = checkEndpointURL(owner, 'tokenURL', options.tokenURL ?? definition.tokenURL, options);
     const userProfileURL = options.userProfileURL ?? definition.userProfileURL;
-    const revocationURL = options.revocationURL ?? definition.revocationURL;
+    // A strategy pointed at another token server (a proxy, a staging or mock server) must not send its
+    // tokens and client credentials to the provider's production revocation endpoint.
+    const revocationURL = options.revocationURL ?? (options.tokenURL === undefined ? definition.revocationURL : undefined);
     if (revocationURL !== undefined) checkEndpointURL(owner, 'revocationURL', revocationURL, options);
     if (userProfileURL !== undefined) checkEndpointURL(owner, 'userProfileURL', userProfileURL, options);
     const apiBaseURL = options.apiBaseURL ?? definition.apiBaseURL;

@@ -95,3 +95,20 @@ test('with no subscriber nothing is published and no context is built', async ()
     for (const publish of phases) publish.mockRestore();
   }
 });
+
+test('a token in the path of a request (HubSpot v1 identity style) does not reach the event', async () => {
+  provider.route('GET', `/identity/${ACCESS}`, (_req, res) => sendJson(res, 200, { user: 'ada@example.com' }));
+  const { events, stop } = record();
+  try {
+    const { requestProvider } = await import('../src/provider-kit');
+    await requestProvider(
+      { url: `${provider.url}/identity/${encodeURIComponent(ACCESS)}`, method: 'GET', timeout: 5000, secrets: [ACCESS], label: 'Profile request', provider: 'acme', kind: 'profile' },
+      (response) => response.status,
+    );
+  } finally {
+    stop();
+  }
+  const done = events.find((e) => e.phase === 'asyncEnd')?.context;
+  expect(done?.endpoint).toBe(`${provider.url}/identity/[redacted]`);
+  expect(JSON.stringify(events)).not.toContain(ACCESS);
+});

@@ -65,7 +65,7 @@ export function publishLock(provider: string, outcome: LockEvent['outcome'], err
 
 /**
  * An event's error code: the stable `code` (with the reason for ReauthenticationRequiredError, as
- * `reauthentication_required:invalid_grant`), or a Redis error's leading word (`READONLY`,
+ * `REAUTHENTICATION_REQUIRED:invalid_grant`), or a Redis error's leading word (`READONLY`,
  * `NOREPLICAS`, `MOVED`) — never the rest of a message.
  */
 export function refreshErrorCode(error: unknown): string | undefined {

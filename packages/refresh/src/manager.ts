@@ -1,8 +1,11 @@
-import { ErrorCode, OAuthRequestError, expiresWithin, isRecord } from '@passport-martech/oauth2';
+import { DEFAULT_TIMEOUT_MS, ErrorCode, OAuthRequestError, expiresWithin, isRecord } from '@passport-martech/oauth2';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { traced } from '@passport-martech/oauth2/provider-kit';
 import { AuthorizedFetch } from './authorized-fetch';
-import { asError } from './classify';
+import { asError, sleep } from './classify';
+import { RefreshLockTimeoutError } from './errors';
+import { LockHold } from './hold';
+import { defaultLockWait } from './retry-timing';
 import { refreshErrorCode, refreshFlights, type RefreshFlightEvent } from './diagnostics';
 import { ReauthenticationRequiredError } from './errors';
 import { Flight, reauth, type FlightContext, type FlightOptions } from './flight';
@@ -51,6 +54,8 @@ export class TokenManager {
   /** Store reads shared by the callers that ask at the same moment, by store key. */
   readonly #reads = new Map<string, Promise<TokenSet | undefined>>();
   readonly #writes: TokenWrites;
+  /** Revocations in progress, by store key: a refresh of that key waits for them (see revoke). */
+  readonly #revoking = new Map<string, Promise<void>>();
   /** App saves and deletes in progress, by store key (see #track). */
   readonly #appWrites = new Map<string, Promise<boolean>>();
   /** Refreshed sets the store refused, saved in the background. */
@@ -169,7 +174,26 @@ export class TokenManager {
   async revoke(userKey: string, provider: string, options: RevokeOptions = {}): Promise<RevokeResult> {
     checkKeys(userKey, provider);
     const key = storeKey(userKey, provider);
+    // No refresh may start from these tokens while they are revoked — here (#shared waits for this) and,
+    // with a lock, in other processes (the refresh lock is held until the delete) — or a refresh token
+    // issued meanwhile would outlive the disconnect at a provider that revokes one token only.
+    const revoking = this.#revokeLocked(userKey, provider, key, options);
+    const settled = revoking.then(ignore, ignore);
+    this.#revoking.set(key, settled);
+    try {
+      return await revoking;
+    } finally {
+      if (this.#revoking.get(key) === settled) this.#revoking.delete(key);
+    }
+  }
+
+  async #revokeLocked(userKey: string, provider: string, key: string, options: RevokeOptions): Promise<RevokeResult> {
+    // A refresh already running here finishes first (it may hold the lock): the token revoked is the latest.
     await this.#flights.get(key)?.promise?.catch(() => undefined);
+    return this.#holdingRefreshLock(userKey, provider, () => this.#revokeAndDelete(userKey, provider, key, options));
+  }
+
+  async #revokeAndDelete(userKey: string, provider: string, key: string, options: RevokeOptions): Promise<RevokeResult> {
     const tokens = this.#unsaved.get(key)?.tokens ?? (await this.store.get(key));
     if (!tokens) return { revoked: false, deleted: false };
     let error: Error | undefined;
@@ -186,6 +210,29 @@ export class TokenManager {
     }
     await this.delete(userKey, provider);
     return error ? { revoked: false, deleted: true, error } : { revoked: true, deleted: true };
+  }
+
+  /** Runs `work` holding the cross-process refresh lock of (user, provider), when there is a lock. */
+  async #holdingRefreshLock<T>(userKey: string, provider: string, work: () => Promise<T>): Promise<T> {
+    const { lock, retry, lockPollMs, refresher } = this.#context;
+    if (!lock) return work();
+    const name = `refresh:${storeKey(userKey, provider)}`;
+    const waitMs = this.#context.lockWaitMs ?? defaultLockWait(retry, refresher.timeoutFor?.(provider) ?? DEFAULT_TIMEOUT_MS, lock.ttlMs);
+    const started = Date.now();
+    for (;;) {
+      const token = await lock.acquire(name);
+      if (token !== null) {
+        const hold = new LockHold(lock, name, token);
+        try {
+          return await work();
+        } finally {
+          await hold.release();
+        }
+      }
+      const waited = Date.now() - started;
+      if (waited >= waitMs) throw new RefreshLockTimeoutError({ provider, userKey, waitedMs: waited, lockName: name });
+      await sleep(Math.min(lockPollMs, waitMs - waited));
+    }
   }
 
   /** Records an app save or delete of `key` while it runs; resolves whether it reached the store. */
@@ -308,6 +355,9 @@ export class TokenManager {
     const key = storeKey(userKey, provider);
     const existing = this.#flights.get(key);
     if (existing?.promise) return joined(existing);
+    // Tokens being revoked: refresh (or rather, find them gone) once that is done.
+    const revoking = this.#revoking.get(key);
+    if (revoking) return revoking.then(() => this.#shared(userKey, provider, options));
     const flight = new Flight(this.#context, userKey, provider, key, options.trigger);
     const promise = traced(
       refreshFlights,
@@ -365,6 +415,8 @@ function joined(flight: Flight): Promise<TokenSet> {
   if (flight.event) flight.event.joined++;
   return flight.promise as Promise<TokenSet>;
 }
+
+function ignore(): void {}
 
 function sleepUntil(deadline: number): Promise<void> {
   return new Promise((resolve) => {

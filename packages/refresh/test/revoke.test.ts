@@ -1,13 +1,16 @@
 import type { RunningSandbox } from '@passport-martech/sandbox';
-import { MemoryTokenStore, TokenManager, TokenRefresher, type RefreshErrorEvent } from '../src';
+import { MemoryTokenStore, RedisLock, RedisTokenStore, TokenManager, TokenRefresher, type RefreshErrorEvent } from '../src';
 import { expired, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
-import { freePort } from './helpers/redis';
+import { freePort, startRedis, type RedisServer } from './helpers/redis';
 
 let sandbox: RunningSandbox;
+let redis: RedisServer;
 beforeAll(async () => {
-  sandbox = await startProvider();
+  [sandbox, redis] = await Promise.all([startProvider(), startRedis()]);
 });
-afterAll(() => sandbox.close());
+afterAll(async () => {
+  await Promise.all([sandbox.close(), redis.stop()]);
+});
 
 function managerWith(strategy = hubspotStrategy(sandbox.url)): { manager: TokenManager; errors: RefreshErrorEvent[] } {
   const errors: RefreshErrorEvent[] = [];
@@ -87,4 +90,34 @@ describe('revoke beside a refresh: afterwards nothing is stored and no refresh t
 
 test('TokenRefresher.revoke: an unknown name is StrategyNotRegisteredError', async () => {
   await expect(new TokenRefresher().revoke('nope', 'x')).rejects.toMatchObject({ code: 'STRATEGY_NOT_REGISTERED' });
+});
+
+test('two processes sharing Redis: a refresh in the other one during a revoke waits for it, and ends with the tokens gone', async () => {
+  const prefix = `revoke${Math.random()}:`;
+  const make = () => {
+    const client = redis.client();
+    return new TokenManager({
+      refresher: new TokenRefresher().use(hubspotStrategy(sandbox.url)),
+      store: new RedisTokenStore({ client, prefix }),
+      lock: new RedisLock({ client, ttlMs: 5000 }),
+      lockWaitMs: 5000,
+      lockPollMs: 10,
+    });
+  };
+  const [here, there] = [make(), make()];
+  for (let round = 0; round < 5; round++) {
+    const user = `eve${round}`;
+    const tokens = await login(sandbox.url);
+    sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
+    await here.save(user, 'hubspot', expired(tokens));
+    // The other process asks for a token just as (round 0) or a little after this one starts the revoke.
+    const revoked = here.revoke(user, 'hubspot');
+    await new Promise((resolve) => setTimeout(resolve, round * 3));
+    const [refreshed, result] = await Promise.allSettled([there.getTokenSet(user, 'hubspot'), revoked]);
+    expect(result).toEqual({ status: 'fulfilled', value: { revoked: true, deleted: true } });
+    await expect(here.get(user, 'hubspot')).resolves.toBeUndefined();
+    const presented = [tokens.refreshToken as string];
+    if (refreshed.status === 'fulfilled') presented.push(refreshed.value.refreshToken as string);
+    for (const token of presented) expect(sandbox.refreshTokenStatus('hubspot', token)).toMatchObject({ live: false });
+  }
 });

@@ -46,12 +46,13 @@ export interface RedisTokenStoreOptions {
   /**
    * For a replicated Redis (Sentinel): after writing a refreshed set, `WAIT` until this many replicas
    * have it, or `replace` throws ReplicaAckError (the manager then keeps the set and saves it again
-   * until a write is acknowledged). Set it to the number of replicas: a write a failover could drop
-   * (made on a master whose replica is being promoted) then never counts as saved. Default 0 (no WAIT).
+   * until a write is acknowledged). 1 is the README's recommendation (with two replicas and its
+   * runbook for planned failovers); the number of replicas would make every save fail once one replica
+   * is down. Default 0 (no WAIT).
    * Needs a client with `wait` (an ioredis `Redis`); refused with a `Cluster` client.
    */
   replicaAcks?: number;
-  /** How long that WAIT may hold the connection, in milliseconds; default 500. */
+  /** How long that WAIT may hold the connection, in milliseconds (at least 1; keep it below the client's commandTimeout); default 500. */
   replicaAckTimeoutMs?: number;
 }
 
@@ -108,6 +109,8 @@ export class RedisTokenStore implements TokenStore {
     this.#readPlaintext = options.readPlaintext === true;
     this.#replicaAcks = count('replicaAcks', options.replicaAcks ?? 0);
     this.#replicaAckTimeoutMs = count('replicaAckTimeoutMs', options.replicaAckTimeoutMs ?? 500);
+    // WAIT with a timeout of 0 waits for ever: a replica that is down would hold the connection.
+    if (this.#replicaAckTimeoutMs < 1) throw new TypeError('@passport-martech/refresh: RedisTokenStore replicaAckTimeoutMs must be at least 1');
     if (this.#replicaAcks > 0 && (typeof (this.#client as Partial<WaitingClient>).wait !== 'function' || (this.#client as { isCluster?: boolean }).isCluster === true)) {
       // A Cluster client sends a keyless WAIT to any node, not the one that took the write.
       throw new TypeError('@passport-martech/refresh: RedisTokenStore replicaAcks needs a client with wait() on one master (an ioredis Redis, not a Cluster)');

@@ -79,5 +79,7 @@ test('replicaAcks is refused with a Cluster client (its WAIT would go to any nod
   expect(() => new RedisTokenStore({ client: cluster, replicaAcks: 1 })).toThrow(/not a Cluster/);
   expect(() => new RedisTokenStore({ client: master, replicaAcks: 1.5 })).toThrow(/replicaAcks must be an integer/);
   expect(() => new RedisTokenStore({ client: master, replicaAckTimeoutMs: -1 })).toThrow(/replicaAckTimeoutMs/);
+  // WAIT with a timeout of 0 waits for ever.
+  expect(() => new RedisTokenStore({ client: master, replicaAcks: 1, replicaAckTimeoutMs: 0 })).toThrow(/replicaAckTimeoutMs must be at least 1/);
   cluster.disconnect();
 });
