@@ -1,6 +1,5 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { CHANNELS } from '@passport-martech/oauth2';
-import type { RunningSandbox } from '@passport-martech/sandbox';
 import {
   MemoryTokenStore,
   REFRESH_CHANNELS,
@@ -14,18 +13,9 @@ import {
   type RefreshFlightEvent,
   type SchedulerPassEvent,
 } from '../src';
-import { expired, hubspotStrategy, login, startProvider } from './helpers/provider';
-import { startRedis, type RedisServer } from './helpers/redis';
+import { expired, hubspotStrategy, login, providerAndRedisForFile } from './helpers/provider';
 
-let sandbox: RunningSandbox;
-let redis: RedisServer;
-
-beforeAll(async () => {
-  [sandbox, redis] = await Promise.all([startProvider(), startRedis()]);
-});
-afterAll(async () => {
-  await Promise.all([sandbox.close(), redis.stop()]);
-});
+const world = providerAndRedisForFile();
 
 type Phase = 'start' | 'asyncEnd' | 'error';
 
@@ -47,9 +37,9 @@ function messagesOf<T>(name: string): { messages: T[]; stop(): void } {
 }
 
 function manager(options: { lock?: RedisLock; store?: MemoryTokenStore | RedisTokenStore; schedule?: boolean } = {}): TokenManager {
-  const client = redis.client();
+  const client = world.redis.client();
   return new TokenManager({
-    refresher: new TokenRefresher().use(hubspotStrategy(sandbox.url)),
+    refresher: new TokenRefresher().use(hubspotStrategy(world.sandbox.url)),
     store: options.store ?? new MemoryTokenStore(),
     lock: options.lock,
     retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
@@ -58,14 +48,14 @@ function manager(options: { lock?: RedisLock; store?: MemoryTokenStore | RedisTo
 }
 
 async function expiredUser(m: TokenManager, userKey: string) {
-  const tokens = await login(sandbox.url);
-  sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
+  const tokens = await login(world.sandbox.url);
+  world.sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
   await m.save(userKey, 'hubspot', expired(tokens));
   return tokens;
 }
 
 test('one flight: its trace counts the joined callers, the lock wait, the attempts and the outcome; its lock and token request events follow', async () => {
-  const client = redis.client();
+  const client = world.redis.client();
   const m = manager({ lock: new RedisLock({ client, ttlMs: 5000 }), store: new RedisTokenStore({ client, prefix: `d${Math.random()}:` }) });
   const tokens = await expiredUser(m, 'ada');
   const flights = traceOf<RefreshFlightEvent>(REFRESH_CHANNELS.refresh);
@@ -110,7 +100,7 @@ test('a refresh the provider refuses ends in the error event, with the reauthent
 });
 
 test('a busy lock and a Redis that refuses it are published as such', async () => {
-  const client = redis.client();
+  const client = world.redis.client();
   const lock = new RedisLock({ client, ttlMs: 5000 });
   const m = manager({ lock, store: new RedisTokenStore({ client, prefix: `e${Math.random()}:` }) });
   await expiredUser(m, 'cy');
@@ -123,7 +113,7 @@ test('a busy lock and a Redis that refuses it are published as such', async () =
   await lock.release(lockName, held as string);
   await waiting;
   // The same Redis turned into a replica (of nothing): reads work, the lock's SET answers READONLY.
-  const admin = redis.client();
+  const admin = world.redis.client();
   const refusing = manager({ lock, store: new RedisTokenStore({ client, prefix: `f${Math.random()}:` }) });
   await expiredUser(refusing, 'dee');
   await admin.replicaof('127.0.0.1', 9);
@@ -155,7 +145,7 @@ test('a scheduler pass is traced with its counts', async () => {
 });
 
 test('with no subscriber no flight or pass is traced and no lock message is built', async () => {
-  const m = manager({ lock: new RedisLock({ client: redis.client(), ttlMs: 5000 }) });
+  const m = manager({ lock: new RedisLock({ client: world.redis.client(), ttlMs: 5000 }) });
   await expiredUser(m, 'fay');
   traceOf(REFRESH_CHANNELS.refresh).stop();
   const traces = jest.spyOn(diagnosticsChannel.tracingChannel(REFRESH_CHANNELS.refresh), 'tracePromise');

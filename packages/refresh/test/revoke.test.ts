@@ -1,18 +1,10 @@
-import type { RunningSandbox } from '@passport-martech/sandbox';
 import { MemoryTokenStore, RedisLock, RedisTokenStore, TokenManager, TokenRefresher, type RefreshErrorEvent } from '../src';
-import { expired, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
-import { freePort, startRedis, type RedisServer } from './helpers/redis';
+import { expired, hubspotStrategy, login, rawRefresh, refreshCount, providerAndRedisForFile } from './helpers/provider';
+import { freePort } from './helpers/redis';
 
-let sandbox: RunningSandbox;
-let redis: RedisServer;
-beforeAll(async () => {
-  [sandbox, redis] = await Promise.all([startProvider(), startRedis()]);
-});
-afterAll(async () => {
-  await Promise.all([sandbox.close(), redis.stop()]);
-});
+const world = providerAndRedisForFile();
 
-function managerWith(strategy = hubspotStrategy(sandbox.url)): { manager: TokenManager; errors: RefreshErrorEvent[] } {
+function managerWith(strategy = hubspotStrategy(world.sandbox.url)): { manager: TokenManager; errors: RefreshErrorEvent[] } {
   const errors: RefreshErrorEvent[] = [];
   const manager = new TokenManager({ refresher: new TokenRefresher().use(strategy), store: new MemoryTokenStore(), onError: (e) => errors.push(e) });
   return { manager, errors };
@@ -20,12 +12,12 @@ function managerWith(strategy = hubspotStrategy(sandbox.url)): { manager: TokenM
 
 test('revoke ends the grant at the provider, then forgets the tokens', async () => {
   const { manager, errors } = managerWith();
-  const tokens = await login(sandbox.url);
+  const tokens = await login(world.sandbox.url);
   await manager.save('ada', 'hubspot', tokens);
   await expect(manager.revoke('ada', 'hubspot')).resolves.toEqual({ revoked: true, deleted: true });
   await expect(manager.get('ada', 'hubspot')).resolves.toBeUndefined();
   // The provider no longer honours the refresh token.
-  const after = await rawRefresh(sandbox.url, tokens.refreshToken as string);
+  const after = await rawRefresh(world.sandbox.url, tokens.refreshToken as string);
   expect(after).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   expect(errors).toEqual([]);
 });
@@ -36,21 +28,21 @@ test('nothing stored: nothing revoked or deleted', async () => {
 });
 
 test('a provider that documents no revocation: a typed error in the result, the tokens deleted anyway', async () => {
-  const { manager, errors } = managerWith(hubspotStrategy(sandbox.url, { apiVersion: 'v3', revocationURL: undefined }));
-  const tokens = await login(sandbox.url);
+  const { manager, errors } = managerWith(hubspotStrategy(world.sandbox.url, { apiVersion: 'v3', revocationURL: undefined }));
+  const tokens = await login(world.sandbox.url);
   await manager.save('bo', 'hubspot', tokens);
   const result = await manager.revoke('bo', 'hubspot');
   expect(result).toMatchObject({ revoked: false, deleted: true, error: { code: 'OAUTH_REVOCATION_UNSUPPORTED' } });
   await expect(manager.get('bo', 'hubspot')).resolves.toBeUndefined();
   expect(errors.map((e) => e.reason)).toEqual(['revoke_failed']);
   // Not revoked: the grant still works at the provider.
-  expect((await rawRefresh(sandbox.url, tokens.refreshToken as string)).status).toBe(200);
+  expect((await rawRefresh(world.sandbox.url, tokens.refreshToken as string)).status).toBe(200);
 });
 
 test('an unreachable provider with keepTokensOnError: rejects with the typed error and keeps the tokens; without it, deletes them', async () => {
   const port = await freePort();
-  const { manager } = managerWith(hubspotStrategy(sandbox.url, { revocationURL: `http://127.0.0.1:${port}/revoke` }));
-  const tokens = await login(sandbox.url);
+  const { manager } = managerWith(hubspotStrategy(world.sandbox.url, { revocationURL: `http://127.0.0.1:${port}/revoke` }));
+  const tokens = await login(world.sandbox.url);
   await manager.save('cy', 'hubspot', tokens);
   const refused = await manager.revoke('cy', 'hubspot', { keepTokensOnError: true }).catch((error: Error) => error);
   expect(refused).toMatchObject({ code: 'OAUTH_NETWORK' });
@@ -63,19 +55,19 @@ test('an unreachable provider with keepTokensOnError: rejects with the typed err
 describe('revoke beside a refresh: afterwards nothing is stored and no refresh token of the grant works', () => {
   async function race(revokeWhenRefreshReachedProvider: boolean) {
     const { manager } = managerWith();
-    const tokens = await login(sandbox.url);
-    sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
+    const tokens = await login(world.sandbox.url);
+    world.sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
     await manager.save('dee', 'hubspot', expired(tokens));
-    const before = refreshCount(sandbox);
+    const before = refreshCount(world.sandbox);
     const refreshing = manager.getTokenSet('dee', 'hubspot');
-    if (revokeWhenRefreshReachedProvider) while (refreshCount(sandbox) === before) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (revokeWhenRefreshReachedProvider) while (refreshCount(world.sandbox) === before) await new Promise((resolve) => setTimeout(resolve, 1));
     const [refreshed, revoked] = await Promise.allSettled([refreshing, manager.revoke('dee', 'hubspot')]);
     expect(revoked).toEqual({ status: 'fulfilled', value: { revoked: true, deleted: true } });
     await expect(manager.get('dee', 'hubspot')).resolves.toBeUndefined();
     const presented = [tokens.refreshToken as string];
     if (refreshed.status === 'fulfilled') presented.push(refreshed.value.refreshToken as string);
     else expect(refreshed.reason).toMatchObject({ code: 'REAUTHENTICATION_REQUIRED' });
-    for (const token of presented) expect((await rawRefresh(sandbox.url, token)).body).toMatchObject({ error: 'invalid_grant' });
+    for (const token of presented) expect((await rawRefresh(world.sandbox.url, token)).body).toMatchObject({ error: 'invalid_grant' });
     return refreshed.status;
   }
 
@@ -95,9 +87,9 @@ test('TokenRefresher.revoke: an unknown name is StrategyNotRegisteredError', asy
 test('two processes sharing Redis: a refresh in the other one during a revoke waits for it, and ends with the tokens gone', async () => {
   const prefix = `revoke${Math.random()}:`;
   const make = () => {
-    const client = redis.client();
+    const client = world.redis.client();
     return new TokenManager({
-      refresher: new TokenRefresher().use(hubspotStrategy(sandbox.url)),
+      refresher: new TokenRefresher().use(hubspotStrategy(world.sandbox.url)),
       store: new RedisTokenStore({ client, prefix }),
       lock: new RedisLock({ client, ttlMs: 5000 }),
       lockWaitMs: 5000,
@@ -107,8 +99,8 @@ test('two processes sharing Redis: a refresh in the other one during a revoke wa
   const [here, there] = [make(), make()];
   for (let round = 0; round < 5; round++) {
     const user = `eve${round}`;
-    const tokens = await login(sandbox.url);
-    sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
+    const tokens = await login(world.sandbox.url);
+    world.sandbox.expire({ provider: 'hubspot', accessToken: tokens.accessToken });
     await here.save(user, 'hubspot', expired(tokens));
     // The other process asks for a token just as (round 0) or a little after this one starts the revoke.
     const revoked = here.revoke(user, 'hubspot');
@@ -118,6 +110,6 @@ test('two processes sharing Redis: a refresh in the other one during a revoke wa
     await expect(here.get(user, 'hubspot')).resolves.toBeUndefined();
     const presented = [tokens.refreshToken as string];
     if (refreshed.status === 'fulfilled') presented.push(refreshed.value.refreshToken as string);
-    for (const token of presented) expect(sandbox.refreshTokenStatus('hubspot', token)).toMatchObject({ live: false });
+    for (const token of presented) expect(world.sandbox.refreshTokenStatus('hubspot', token)).toMatchObject({ live: false });
   }
 });

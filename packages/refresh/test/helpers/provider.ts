@@ -2,6 +2,7 @@
 import { HubSpotStrategy, type HubSpotStrategyOptions } from '@passport-martech/hubspot';
 import type { TokenSet } from '@passport-martech/oauth2';
 import { sandboxEndpoints, sandboxFacts, startSandbox, type RunningSandbox, type StartOptions } from '@passport-martech/sandbox';
+import { startRedis, type RedisServer } from './redis';
 
 export const CLIENT_ID = 'demo-hubspot-client';
 export const CLIENT_SECRET = 'demo-hubspot-secret';
@@ -76,4 +77,19 @@ export async function rawRefresh(url: string, refreshToken: string): Promise<{ s
     body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: CLIENT_ID, client_secret: CLIENT_SECRET }),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/**
+ * The sandbox and a private Redis for one test file: started before its tests, stopped after. Read the
+ * fields inside tests (they are set in beforeAll).
+ */
+export function providerAndRedisForFile(): { readonly sandbox: RunningSandbox; readonly redis: RedisServer } {
+  const world = {} as { sandbox: RunningSandbox; redis: RedisServer };
+  beforeAll(async () => {
+    [world.sandbox, world.redis] = await Promise.all([startProvider(), startRedis()]);
+  });
+  afterAll(async () => {
+    await Promise.all([world.sandbox?.close(), world.redis?.stop()]);
+  });
+  return world;
 }
