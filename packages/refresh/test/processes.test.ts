@@ -2,12 +2,13 @@
  * Several Node processes (child_process.fork of test/fixtures/worker.js, which runs the BUILT packages)
  * sharing one redis-server and one sandbox.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunningSandbox } from '@passport-martech/sandbox';
 import type Redis from 'ioredis';
 import { RedisLock, RedisTokenStore, TokenManager, TokenRefresher, storeKey, type RefreshEvent } from '../src';
 import { ensureBuilt } from './helpers/build';
+import { forkWorker, type Worker } from './helpers/workers';
 import { startRedis, type RedisServer } from './helpers/redis';
 import { expired, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
 
@@ -32,24 +33,8 @@ interface WorkerResult {
   refreshes: number;
 }
 
-function startWorker(env: Record<string, string>): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult>; exited: Promise<void> } {
-  const child = fork(join(__dirname, 'fixtures', 'worker.js'), [], {
-    env: { ...process.env, REDIS_PORT: String(redis.port), SANDBOX_URL: sandbox.url, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { ready?: boolean }) => m.ready && resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
-  });
-  const result = new Promise<WorkerResult>((resolve, reject) => {
-    child.on('message', (m: WorkerResult & { ready?: boolean }) => !m.ready && resolve(m));
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) without a result`)));
-  });
-  result.catch(() => undefined);
-  return { child, ready, result, exited };
+function startWorker(env: Record<string, string>): Worker<WorkerResult> {
+  return forkWorker<WorkerResult>(join(__dirname, 'fixtures', 'worker.js'), { REDIS_PORT: String(redis.port), SANDBOX_URL: sandbox.url, ...env }, children);
 }
 
 test('4 processes x 250 concurrent callers sharing one Redis: exactly 1 refresh, one token for all 1 000', async () => {

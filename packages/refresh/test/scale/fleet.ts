@@ -1,14 +1,10 @@
 /** Forks test/scale/worker.js app processes (the BUILT packages) and collects their results. */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { forkWorker, type Worker } from '../helpers/workers';
 import type { Topology } from './clients';
 
-export interface Worker<R> {
-  child: ChildProcess;
-  ready: Promise<void>;
-  result: Promise<R>;
-  exited: Promise<void>;
-}
+export type { Worker };
 
 const children = new Set<ChildProcess>();
 
@@ -18,22 +14,5 @@ export function killWorkers(): void {
 }
 
 export function startWorker<R>(topology: Topology, sandboxURL: string, env: Record<string, string>): Worker<R> {
-  const child = fork(join(__dirname, 'worker.js'), [], {
-    env: { ...process.env, TOPOLOGY: JSON.stringify(topology), SANDBOX_URL: sandboxURL, ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { ready?: boolean }) => m.ready && resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready`)));
-  });
-  const result = new Promise<R>((resolve, reject) => {
-    child.on('message', (m: R & { ready?: boolean }) => !m.ready && resolve(m));
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) without a result`)));
-  });
-  result.catch(() => undefined);
-  ready.catch(() => undefined);
-  return { child, ready, result, exited };
+  return forkWorker<R>(join(__dirname, 'worker.js'), { TOPOLOGY: JSON.stringify(topology), SANDBOX_URL: sandboxURL, ...env }, children);
 }
