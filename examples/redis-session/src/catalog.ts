@@ -9,7 +9,7 @@
 import { Strategy as BoomTownStrategy, type BoomTownStrategyOptions } from '@passport-martech/boomtown';
 import { Strategy as CustomerIoStrategy, type CustomerIoStrategyOptions } from '@passport-martech/customerio';
 import { Strategy as HubSpotStrategy, type HubSpotStrategyOptions } from '@passport-martech/hubspot';
-import { API_BASE_URL as KLAVIYO_API_BASE_URL, API_REVISION as KLAVIYO_API_REVISION, Strategy as KlaviyoStrategy, type KlaviyoStrategyOptions } from '@passport-martech/klaviyo';
+import { API_REVISION as KLAVIYO_API_REVISION, Strategy as KlaviyoStrategy, type KlaviyoStrategyOptions } from '@passport-martech/klaviyo';
 import { Strategy as MarketoStrategy, type MarketoStrategyOptions } from '@passport-martech/marketo';
 import type { AnyVerifyFunction, Profile, ProviderStrategy, StateClaimStore } from '@passport-martech/oauth2';
 import { Strategy as OntraportStrategy, type OntraportStrategyOptions } from '@passport-martech/ontraport';
@@ -84,8 +84,6 @@ export interface CatalogEntry<Id extends string = string> {
   variables: readonly ProviderVariable[];
   /** Whether these provider options make a public client (no client secret). */
   isPublicClient?(options: Readonly<Record<string, unknown>>): boolean;
-  /** The REST API base when none is configured, from its provider-specific options (the package's default). */
-  defaultApiBaseURL(options: Readonly<Record<string, unknown>>): string;
   /** The strategy, from settings (the example adds `passReqToCallback` and `stateClaims`). */
   createStrategy(settings: StrategySettings, verify: CatalogVerify): ProviderStrategy;
   /** A protected call the account page makes. How the provider says the token was rejected (a 401, or Marketo's 601/602 in a 200) is the strategy's own rule (`strategy.isTokenRejected`), which TokenManager.fetch applies. */
@@ -124,7 +122,6 @@ const hubspot = provider({
       check: { kind: 'choice', choices: ['2026-03', 'v3', 'v1'] },
     },
   ],
-  defaultApiBaseURL: () => 'https://api.hubapi.com',
   createStrategy: (settings, verify) =>
     new HubSpotStrategy(settings as StrategySettings & HubSpotStrategyOptions, verify),
   sampleApiCall: { path: '/crm/v3/objects/contacts?limit=2', label: 'GET /crm/v3/objects/contacts' },
@@ -144,7 +141,6 @@ const marketo = provider({
       requiredHint: 'your instance, e.g. https://app-ab12.marketo.com',
     },
   ],
-  defaultApiBaseURL: (options) => `${String(options.instanceURL ?? '').replace(/\/+$/, '')}/rest`,
   createStrategy: (settings, verify) => new MarketoStrategy(settings as StrategySettings & MarketoStrategyOptions, verify),
   sampleApiCall: { path: '/v1/leads.json?filterType=email&filterValues=ada@example.com', label: 'GET /rest/v1/leads.json' },
 });
@@ -155,7 +151,6 @@ const ontraport = provider({
   envPrefix: 'ONTRAPORT',
   variables: [AUTH_SERVER],
   isPublicClient: isMcp,
-  defaultApiBaseURL: () => 'https://api.ontraport.com/1',
   createStrategy: (settings, verify) => new OntraportStrategy(settings as OntraportStrategyOptions, verify),
   sampleApiCall: { path: '/Contacts?range=2', label: 'GET /1/Contacts' },
 });
@@ -166,7 +161,6 @@ const customerio = provider({
   envPrefix: 'CUSTOMERIO',
   variables: [AUTH_SERVER, { suffix: 'REGION', option: 'region', description: 'us (default) or eu.', check: { kind: 'choice', choices: ['us', 'eu'] } }],
   isPublicClient: isMcp,
-  defaultApiBaseURL: (options) => (options.region === 'eu' ? 'https://api-eu.customer.io/v1' : 'https://api.customer.io/v1'),
   createStrategy: (settings, verify) => new CustomerIoStrategy(settings as CustomerIoStrategyOptions, verify),
   sampleApiCall: { path: '/customers', label: 'GET /v1/customers' },
 });
@@ -176,7 +170,6 @@ const boomtown = provider({
   name: 'BoomTown',
   envPrefix: 'BOOMTOWN',
   variables: [],
-  defaultApiBaseURL: () => 'https://api.boomtownroi.com/v1',
   createStrategy: (settings, verify) => new BoomTownStrategy(settings as BoomTownStrategyOptions, verify),
   sampleApiCall: { path: '/leads', label: 'GET /v1/leads' },
 });
@@ -186,7 +179,6 @@ const klaviyo = provider({
   name: 'Klaviyo',
   envPrefix: 'KLAVIYO',
   variables: [],
-  defaultApiBaseURL: () => KLAVIYO_API_BASE_URL,
   createStrategy: (settings, verify) => new KlaviyoStrategy(settings as StrategySettings & KlaviyoStrategyOptions, verify),
   // Klaviyo's API requires a revision header on every call (the strategy's default revision). The real
   // API also wants the profiles:read scope for this call: KLAVIYO_SCOPE="profiles:read" (accounts:read is added).
@@ -210,6 +202,20 @@ export function catalogEntry(id: ProviderId): CatalogEntry<ProviderId> {
 }
 
 /** The options that a strategy needs against the real provider beyond client and callback (e.g. Marketo's instance). */
+/**
+ * The REST API base a provider's strategy uses when none is configured, for these provider options
+ * (Marketo's follows `instanceURL`, Customer.io's `region`): asked of the strategy package itself, which
+ * owns the default, rather than written again here. Undefined when the options do not make a strategy.
+ */
+export function defaultApiBaseURL(entry: CatalogEntry, options: Readonly<Record<string, unknown>>): string | undefined {
+  const placeholder = { clientID: 'api-base-probe', clientSecret: 'api-base-probe', callbackURL: 'http://localhost/callback' };
+  try {
+    return entry.createStrategy({ ...placeholder, ...options } as StrategySettings, () => undefined).apiBaseURL;
+  } catch {
+    return undefined;
+  }
+}
+
 export function requiredExampleOptions(entry: CatalogEntry): Record<string, string> {
   return Object.fromEntries(entry.variables.filter((v) => v.requiredHint !== undefined && v.example).map((v) => [v.option, v.example as string]));
 }

@@ -4,7 +4,7 @@
  * endpoints; a variable that is set still wins.
  */
 import { sandboxEndpoints, sandboxFacts, sandboxUserinfoURL, sandboxVariants } from '@passport-martech/sandbox';
-import { catalog, type CatalogEntry, type ProviderId, type ProviderVariable } from './catalog';
+import { catalog, defaultApiBaseURL, type CatalogEntry, type ProviderId, type ProviderVariable } from './catalog';
 import { parseScope, type EnvReader } from './env';
 import { commonVariable, envVariable } from './provider-variables';
 
@@ -111,6 +111,6 @@ function readProvider(r: EnvReader, entry: CatalogEntry<ProviderId>, sandboxUrl:
     tokenURL: url('tokenURL'),
     userProfileURL: url('userProfileURL'),
     revocationURL: url('revocationURL'),
-    apiBaseURL: url('apiBaseURL') ?? entry.defaultApiBaseURL(options),
+    apiBaseURL: url('apiBaseURL') ?? defaultApiBaseURL(entry, options) ?? '',
   };
 }

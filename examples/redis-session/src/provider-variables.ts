@@ -3,7 +3,7 @@
  * ENV_VARS, the home page's "not configured" list and `--env` listing). Every provider has the common
  * ones (`<PREFIX>_CLIENT_ID`, ...); its catalog record adds its own.
  */
-import { requiredExampleOptions, type CatalogEntry } from './catalog';
+import { defaultApiBaseURL, requiredExampleOptions, type CatalogEntry } from './catalog';
 
 /** The settings the common variables set, in the order they are read. */
 export type CommonSetting = 'clientID' | 'clientSecret' | 'scope' | 'authorizationURL' | 'tokenURL' | 'userProfileURL' | 'revocationURL' | 'apiBaseURL';
@@ -25,7 +25,7 @@ export const COMMON_VARIABLES: readonly CommonVariable[] = [
     suffix: 'API_BASE_URL',
     setting: 'apiBaseURL',
     describe: (name) => `${name} REST API base used by "Call the API".`,
-    example: (entry) => entry.defaultApiBaseURL(requiredExampleOptions(entry)),
+    example: (entry) => defaultApiBaseURL(entry, requiredExampleOptions(entry)) ?? '',
   },
   { suffix: 'AUTHORIZATION_URL', setting: 'authorizationURL', describe: (name) => `Override the ${name} authorization endpoint.` },
   { suffix: 'TOKEN_URL', setting: 'tokenURL', describe: (name) => `Override the ${name} token endpoint.` },
