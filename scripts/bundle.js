@@ -29,6 +29,7 @@
 const { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } = require('node:fs');
 const { basename, dirname, join } = require('node:path');
 const esbuild = require('esbuild');
+const { shapeAsClassModule } = require('./class-module');
 
 const ROOT = join(__dirname, '..');
 /** The strategy packages and their base: every workspace package whose keywords say `strategy`. */
@@ -69,6 +70,8 @@ async function bundle(name) {
   }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
   await build(dir, 'index', extra.length > 0 ? [fromBundle(`./${extra[0]}.js`)] : []);
+  // A package whose entry has a default export (a strategy) is its class, as passport-oauth2 is.
+  shapeAsClassModule(dist);
   const kept = new Set(['index', ...extra, ...chunks.map((chunk) => chunk.name)].flatMap((entry) => [`${entry}.js`, `${entry}.js.map`]));
   for (const file of readdirSync(dist)) {
     if (/\.js(\.map)?$/.test(file) && !kept.has(file)) rmSync(join(dist, file));

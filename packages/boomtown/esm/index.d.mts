@@ -1,4 +1,0 @@
-import { BoomTownStrategy } from '../dist/index.js';
-
-export * from '../dist/index.js';
-export default BoomTownStrategy;

@@ -1,4 +1,0 @@
-import { MarketoStrategy } from '../dist/index.js';
-
-export * from '../dist/index.js';
-export default MarketoStrategy;

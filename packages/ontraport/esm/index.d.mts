@@ -1,4 +1,0 @@
-import { OntraportStrategy } from '../dist/index.js';
-
-export * from '../dist/index.js';
-export default OntraportStrategy;
