@@ -47,6 +47,9 @@ const ENTRIES = { oauth2: ['provider-kit'] };
  */
 const LAZY_CHUNKS = {
   oauth2: [
+    // Requests to providers and the callback leg: a strategy's construction needs none of it (its token
+    // client is built on first use); the first login loads it.
+    { name: 'login-requests', modules: ['callback-leg', 'token-client', 'token-set', 'http', 'transport', 'diagnostics'] },
     { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
     { name: 'cookie-state', modules: ['cookie-state-store'] },
   ],
@@ -69,7 +72,7 @@ async function bundle(name) {
     else await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
   }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
-  await build(dir, 'index', extra.length > 0 ? [fromBundle(`./${extra[0]}.js`)] : []);
+  await build(dir, 'index', extra.length > 0 ? [fromBundle(`./${extra[0]}.js`)] : [kitFileDirectly]);
   // A package whose entry has a default export (a strategy) is its class, as passport-oauth2 is.
   shapeAsClassModule(dist);
   const kept = new Set(['index', ...extra, ...chunks.map((chunk) => chunk.name)].flatMap((entry) => [`${entry}.js`, `${entry}.js.map`]));
@@ -119,7 +122,13 @@ async function buildChunk(dir, chunk, kit, shared) {
   const names = new Set();
   for (const file of own) {
     const { metafile } = await esbuild.build({ entryPoints: [file], bundle: true, write: false, format: 'esm', platform: 'node', packages: 'external', metafile: true, logLevel: 'silent' });
-    for (const output of Object.values(metafile.outputs)) for (const exported of output.exports) names.add(exported);
+    for (const output of Object.values(metafile.outputs)) {
+      for (const exported of output.exports) {
+        // The chunk's entry re-exports its other modules with `export *`, which drops a name two of them export.
+        if (names.has(exported)) throw new Error(`lazy chunk ${chunk.name}: two of its modules export ${exported}`);
+        names.add(exported);
+      }
+    }
   }
   const fromKit = {};
   const outsideChunk = {
@@ -215,6 +224,18 @@ for (const name of ${JSON.stringify(chunk.exports)}) Object.defineProperty(expor
     },
   };
 }
+
+/**
+ * A strategy's bundle requires the kit's bundle by its file (`@passport-martech/oauth2/dist/provider-kit.js`):
+ * the public path `@passport-martech/oauth2/provider-kit` is a one-line file that requires it, one more
+ * module to resolve and compile in every strategy's require(). Both packages are published together.
+ */
+const kitFileDirectly = {
+  name: 'kit-file-directly',
+  setup(build) {
+    build.onResolve({ filter: /^@passport-martech\/oauth2\/provider-kit$/ }, () => ({ path: '@passport-martech/oauth2/dist/provider-kit.js', external: true }));
+  },
+};
 
 /** Every relative import of the entry resolves to `bundle`, loaded at run time (not bundled again). */
 function fromBundle(bundle) {

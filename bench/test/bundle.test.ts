@@ -14,9 +14,9 @@ const PACKAGES = ['oauth2', ...catalog.map((entry) => basename(dirname(require.r
 
 test.each(PACKAGES)('%s: dist holds one bundle and its map (oauth2: also its lazy chunk), the maps name published sources', (name) => {
   const dist = join(root, 'packages', name, 'dist');
-  // oauth2's main entry takes its names from the kit's bundle; MCP and the cookie state store are chunks
-  // the kit loads on first use.
-  const bundles = name === 'oauth2' ? ['provider-kit', 'mcp-client', 'cookie-state'] : ['index'];
+  // oauth2's main entry takes its names from the kit's bundle; the requests of a login (and its callback
+  // leg), MCP and the cookie state store are chunks the kit loads on first use.
+  const bundles = name === 'oauth2' ? ['provider-kit', 'login-requests', 'mcp-client', 'cookie-state'] : ['index'];
   expect(readdirSync(dist).filter((f) => /\.js(\.map)?$/.test(f)).sort()).toEqual([...new Set(['index', ...bundles])].flatMap((f) => [`${f}.js`, `${f}.js.map`]).sort());
   for (const bundle of bundles) {
     const map = JSON.parse(readFileSync(join(dist, `${bundle}.js.map`), 'utf8')) as { sources: string[] };
@@ -38,9 +38,20 @@ const main = require('@passport-martech/oauth2');
 const cookie = new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: 'https://app.example/cb', state: { cookie: { key: Buffer.alloc(32, 7) } } }, () => {});
 const afterCookie = files();
 const store = new main.MemoryClientStore();
-process.stdout.write([atStart, afterCookie, files(), cookie._stateStore instanceof main.CookieStateStore, main.CookieStateStore === kit.CookieStateStore, store instanceof kit.MemoryClientStore, main.registerClient === undefined].join(' '));`;
+const afterStore = files();
+const tokenClient = cookie.tokenClient;
+process.stdout.write([atStart, afterCookie, afterStore, files(), cookie._stateStore instanceof main.CookieStateStore, main.CookieStateStore === kit.CookieStateStore, store instanceof kit.MemoryClientStore, main.registerClient === undefined, tokenClient instanceof kit.TokenClient, main.defaultAgents === kit.defaultAgents].join(' '));`;
   const out = execFileSync(process.execPath, ['-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
-  expect(out).toBe('provider-kit.js cookie-state.js,index.js,provider-kit.js cookie-state.js,index.js,mcp-client.js,provider-kit.js true true true true');
+  expect(out).toBe(
+    [
+      'provider-kit.js',
+      'cookie-state.js,index.js,provider-kit.js',
+      'cookie-state.js,index.js,mcp-client.js,provider-kit.js',
+      // The first use of the token client (a login's token request) loads the requests' chunk.
+      'cookie-state.js,index.js,login-requests.js,mcp-client.js,provider-kit.js',
+      'true true true true true true',
+    ].join(' '),
+  );
 });
 
 test('with --enable-source-maps a stack trace names the real source lines', () => {

@@ -11,8 +11,6 @@ import { endpointOf, providerRequests, traced } from './diagnostics';
 import { bodyExcerpt, bodySummary, redactJson, scrub } from './redact';
 import { ResponseTooLarge, TransportTimeout, send, type ProviderAgent, type TransportResponse } from './transport';
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
-
 /** Token and identity answers are small; anything larger is refused before it is held in memory. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 

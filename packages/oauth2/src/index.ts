@@ -30,7 +30,7 @@ export type { CookieStateOptions } from './cookie-state-store';
 export { MemoryClientStore } from './mcp-registration';
 export type { ClientStore, RegisteredClient, RegistrationOptions } from './mcp-registration';
 export type { InsecureHttpOption } from './options';
-export { DEFAULT_TIMEOUT_MS } from './http';
+export { DEFAULT_TIMEOUT_MS } from './options';
 export { CHANNELS } from './diagnostics';
 export type { ProviderRequestEvent, TraceContext } from './diagnostics';
 export { defaultAgents, IDLE_SOCKET_MS } from './transport';

@@ -34,7 +34,10 @@ export type TokenClientOAuth2Class = new (
 
 export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth2Class {
   return class ProviderOAuth2 extends OAuth2 implements TokenClientOAuth2 {
-    #tokenClient: TokenClient;
+    // Built on first use: a strategy is constructed at startup, and the token client's modules (a lazy
+    // chunk of the published bundle, scripts/bundle.js) are then loaded by the first login, not by startup.
+    #tokenClient: TokenClient | undefined;
+    readonly #tokenClientOptions: TokenClientOptions;
     readonly #delivering = new Map<string, TokenSet>();
 
     constructor(
@@ -46,19 +49,19 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
       customHeaders?: Record<string, string>,
     ) {
       super(clientId, clientSecret, baseSite, authorizePath, accessTokenPath, customHeaders);
-      this.#tokenClient = new TokenClient({
+      this.#tokenClientOptions = {
         ...settings,
         tokenURL: `${baseSite ?? ''}${accessTokenPath}`,
         clientID: clientId,
         clientSecret,
-        headers: customHeaders,
-      });
+        headers: customHeaders && { ...customHeaders },
+      };
       // Anyone calling node-oauth's own get() sends the token in a header, never in the query string.
       this.useAuthorizationHeaderforGET(true);
     }
 
     get tokenClient(): TokenClient {
-      return this.#tokenClient;
+      return (this.#tokenClient ??= new TokenClient(this.#tokenClientOptions));
     }
 
     /**
@@ -67,7 +70,7 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
      */
     override setAgent(agent: Parameters<OAuth2['setAgent']>[0]): void {
       super.setAgent(agent);
-      this.#tokenClient = this.#tokenClient.with({ agent: agent as TokenClientOptions['agent'] });
+      this.#tokenClient = this.tokenClient.with({ agent: agent as TokenClientOptions['agent'] });
     }
 
     tokenSetFor(accessToken: string): TokenSet | undefined {

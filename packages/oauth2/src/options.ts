@@ -1,5 +1,8 @@
 /** Construction-time checks shared by every strategy: each failure is a TypeError naming the option. */
 
+/** The `timeout` option's default, for every request to a provider (ms). */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
 export function optionError(owner: string, option: string, problem: string): TypeError {
   return new TypeError(`${owner}: option "${option}" ${problem}`);
 }

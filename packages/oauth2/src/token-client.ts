@@ -1,5 +1,6 @@
 import { ErrorBodyParser, ErrorCode, OAuthRequestError } from './errors';
-import { DEFAULT_TIMEOUT_MS, readJsonObject, requestProvider } from './http';
+import { readJsonObject, requestProvider } from './http';
+import { DEFAULT_TIMEOUT_MS } from './options';
 import { TokenSet, toTokenSet } from './token-set';
 import type { ProviderAgent } from './transport';
 
