@@ -25,11 +25,22 @@ const STRATEGIES = catalog.map((entry) => sandboxFacts(entry.id).strategyPackage
 const OURS = [...STRATEGIES, '@passport-martech/oauth2', '@passport-martech/refresh'];
 const BASELINES = ['passport-oauth2', 'passport-hubspot-oauth2'];
 
+/**
+ * What a startup does with a strategy besides require(): build one (HubSpot's, and passport-oauth2's with
+ * state and PKCE as ours has them), timed after the require.
+ */
+const CONSTRUCT = {
+  '@passport-martech/hubspot': "new m({clientID:'id',clientSecret:'secret',callbackURL:'http://127.0.0.1/cb'},()=>{})",
+  'passport-oauth2':
+    "new m({authorizationURL:'https://app.hubspot.com/oauth/authorize',tokenURL:'https://api.hubapi.com/oauth/v1/token',clientID:'id',clientSecret:'secret',callbackURL:'http://127.0.0.1/cb',state:true,pkce:true},()=>{})",
+};
+
 function script(name) {
-  const load = name ? `require(${JSON.stringify(name)});` : '';
-  // Prints: ms since the process started (performance.now(): node's bootstrap + the require), then the
-  // require() alone (hrtime around it).
-  return `const t=process.hrtime.bigint();${load}const d=process.hrtime.bigint()-t;process.stdout.write(performance.now()+' '+d+' '+Object.keys(require.cache).length)`;
+  const load = name ? `const m=require(${JSON.stringify(name)});` : '';
+  const construct = CONSTRUCT[name] ?? '';
+  // Prints: ms since the process started (performance.now(): node's bootstrap + the require), the
+  // require() alone (hrtime around it), files loaded, then the construction after it (0 if none).
+  return `const t=process.hrtime.bigint();${load}const d=process.hrtime.bigint()-t;const at=performance.now();const n=Object.keys(require.cache).length;${construct};const c=process.hrtime.bigint()-t-d;process.stdout.write(at+' '+d+' '+n+' '+c)`;
 }
 
 function sample(name, cwd = BENCH_DIR) {
@@ -37,8 +48,8 @@ function sample(name, cwd = BENCH_DIR) {
   const child = spawnSync(process.execPath, ['-e', script(name)], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (child.status !== 0) throw new Error(`require(${name}) failed: ${child.stderr}`);
-  const [sinceStart, requireNs, modules] = child.stdout.split(' ').map(Number);
-  return { wallMs, sinceStartMs: sinceStart, requireMs: requireNs / 1e6, modules };
+  const [sinceStart, requireNs, modules, constructNs] = child.stdout.split(' ').map(Number);
+  return { wallMs, sinceStartMs: sinceStart, requireMs: requireNs / 1e6, modules, constructMs: constructNs / 1e6 };
 }
 
 function shuffle(list) {
@@ -170,6 +181,8 @@ function measureImports({ samples = 15 } = {}) {
       wallMinusBareMs: median(s.map((x) => x.wallMs)) - bareWall,
       // require() alone, timed inside the process.
       requireMs: median(s.map((x) => x.requireMs)),
+      // require() and then one strategy built (only where CONSTRUCT has one).
+      requireAndConstructMs: CONSTRUCT[name] ? median(s.map((x) => x.requireMs + x.constructMs)) : undefined,
       // JavaScript files loaded by the require (node's own built-ins not counted).
       modules: s[0].modules,
       size: installedSize(name),

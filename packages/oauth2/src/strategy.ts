@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
@@ -130,6 +129,9 @@ export type TokenParams = Record<string, unknown> & { tokenSet: TokenSet };
 
 type Done = (err?: unknown, profile?: Profile) => void;
 
+/** What makes two client settings the same client (useClient). */
+const CLIENT_FIELDS = ['authorizationURL', 'tokenURL', 'clientID', 'clientSecret', 'clientAuthentication'] as const;
+
 /** passport-oauth2 internals this class relies on (stable since 1.4). */
 interface PassportOAuth2Internals {
   _oauth2: TokenClientOAuth2;
@@ -161,7 +163,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   private readonly _mcp: McpConnection | undefined;
   /** Builds the token client adapter for a client authentication method (MCP clients switch). */
   private readonly _adapterFor: (clientAuthentication: ClientAuthentication) => ReturnType<typeof createOAuth2Adapter>;
-  private _clientKey = '';
+  /** The client settings useClient() last installed (the same settings keep the same adapter). */
+  #client: Readonly<McpClientConfig> | undefined;
 
   constructor(definition: ProviderDefinition, options: TOptions, verify: AnyVerifyFunction<never> | AnyVerify) {
     const owner = definition.packageName;
@@ -261,13 +264,13 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
    * registration call this before a login; the same settings keep the same adapter).
    */
   useClient(config: McpClientConfig): void {
-    // A digest: the key outlives the call and must not hold the client secret.
-    const key = createHash('sha256').update(JSON.stringify(config)).digest('base64url');
-    if (key === this._clientKey) return;
+    const current = this.#client;
+    if (current && CLIENT_FIELDS.every((field) => current[field] === config[field])) return;
     const Adapter = this._adapterFor(config.clientAuthentication);
     const adapter = new Adapter(config.clientID, config.clientSecret, '', config.authorizationURL, config.tokenURL, this.options.customHeaders);
     Object.defineProperty(adapter, '_clientSecret', { enumerable: false });
-    Object.defineProperty(this, '_clientKey', { value: key, writable: true, enumerable: false });
+    // A private copy (the adapter holds the same secret, not enumerable): never printed or serialised.
+    this.#client = { ...config };
     (this as unknown as PassportOAuth2Internals)._oauth2 = adapter;
   }
 
