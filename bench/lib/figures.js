@@ -77,7 +77,7 @@ const FIGURES = [
     number: 3,
     title: 'Session request throughput: authenticated GET of a small JSON page, Redis sessions',
     baseline: 'Express 5 + express-session + connect-redis 8 + ioredis + passport.initialize()/session() with deserializeUser',
-    settings: { full: { rounds: 3, durationSec: 10, connections: 50 }, quick: { rounds: 1, durationSec: 3, connections: 50 } },
+    settings: { full: { rounds: 5, durationSec: 8, connections: 50 }, quick: { rounds: 1, durationSec: 3, connections: 50 } },
     run: (settings) => require('./session-figure').measureSessions(settings),
     rows(s) {
       const rps = ratio(s.ours.requestsPerSec, s.baseline.requestsPerSec);
@@ -101,7 +101,7 @@ const FIGURES = [
     number: 4,
     title: 'Login throughput and latency: complete logins against the sandbox, concurrency 20',
     baseline: 'plain passport-oauth2 Strategy (state + PKCE) on the same endpoints',
-    settings: { full: { rounds: 3, durationMs: 5000, concurrency: 20 }, quick: { rounds: 1, durationMs: 2000, concurrency: 20, warmupMs: 500 } },
+    settings: { full: { rounds: 5, durationMs: 4000, concurrency: 20 }, quick: { rounds: 1, durationMs: 2000, concurrency: 20, warmupMs: 500 } },
     run: (settings) => measureLogins(settings),
     rows(s) {
       return [
