@@ -23,6 +23,7 @@ import { homePage, type SiteInfo } from './pages';
 import { rateLimit } from './rate-limit';
 import { waitForRedis, type RedisClient } from './redis';
 import { requestHelpers } from './request-helpers';
+import { dictionaryMode } from './request-shape';
 import { series } from './series';
 import { csrfToken, fixedHeaders } from './security';
 import { createSignIn, currentAccount } from './sign-in';
@@ -81,7 +82,8 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   // helmet's headers, worked out once at startup (they are the same for every response) and set with
-  // one loop per request instead of helmet's chain of middlewares; then request logging. The middlewares
+  // one loop per request instead of helmet's chain of middlewares; then request logging, after the
+  // request and response objects are put in dictionary mode (request-shape.ts). The middlewares
   // that run on every request are mounted in series (series.ts): one router layer each group.
   const securityHeaders = fixedHeaders(
     helmet({
@@ -95,7 +97,7 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
       strictTransportSecurity: https,
     }),
   );
-  app.use(series(securityHeaders, requestLogger(logger)));
+  app.use(series(dictionaryMode, securityHeaders, requestLogger(logger)));
 
   // Liveness: the process runs and answers (a Redis outage must not get it restarted: it recovers by
   // itself). Readiness: Redis takes a write (readiness.ts), so send users here. /healthz is readiness, as
@@ -220,3 +222,4 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     close: () => (closing ??= closeAll()),
   };
 }
+
