@@ -222,4 +222,3 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
     close: () => (closing ??= closeAll()),
   };
 }
-
