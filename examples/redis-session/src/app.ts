@@ -23,6 +23,8 @@ import { homePage, type SiteInfo } from './pages';
 import { rateLimit } from './rate-limit';
 import { waitForRedis, type RedisClient } from './redis';
 import { requestHelpers } from './request-helpers';
+import { dictionaryMode } from './request-shape';
+import { series } from './series';
 import { csrfToken, fixedHeaders } from './security';
 import { createSignIn, currentAccount } from './sign-in';
 import { ACCOUNT_PREFIX, createStores } from './stores';
@@ -80,22 +82,22 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   // helmet's headers, worked out once at startup (they are the same for every response) and set with
-  // one loop per request instead of helmet's chain of middlewares.
-  app.use(
-    fixedHeaders(
-      helmet({
-        contentSecurityPolicy: {
-          directives: {
-            'upgrade-insecure-requests': https ? [] : null,
-            // Browsers apply form-action to the redirects after a form too: Link/Reconnect go on to the provider.
-            'form-action': ["'self'", ...authorizationOrigins],
-          },
+  // one loop per request instead of helmet's chain of middlewares; then request logging, after the
+  // request and response objects are put in dictionary mode (request-shape.ts). The middlewares
+  // that run on every request are mounted in series (series.ts): one router layer each group.
+  const securityHeaders = fixedHeaders(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'upgrade-insecure-requests': https ? [] : null,
+          // Browsers apply form-action to the redirects after a form too: Link/Reconnect go on to the provider.
+          'form-action': ["'self'", ...authorizationOrigins],
         },
-        strictTransportSecurity: https,
-      }),
-    ),
+      },
+      strictTransportSecurity: https,
+    }),
   );
-  app.use(requestLogger(logger));
+  app.use(series(dictionaryMode, securityHeaders, requestLogger(logger)));
 
   // Liveness: the process runs and answers (a Redis outage must not get it restarted: it recovers by
   // itself). Readiness: Redis takes a write (readiness.ts), so send users here. /healthz is readiness, as
@@ -140,31 +142,28 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   // Fail fast: a request that carries a session cookie needs Redis. While it is down, answer 503 now
   // instead of waiting on the store (a cookie-less home page may still render).
   const cookiePattern = new RegExp(`(?:^|;\\s*)${SESSION_COOKIE}=`);
-  app.use((req, res, next) => {
+  const failFast: express.RequestHandler = (req, res, next) => {
     if (healthy() || !cookiePattern.test(req.headers.cookie ?? '')) return next();
     sendError(req, res, UNAVAILABLE);
+  };
+  const sessions = session({
+    name: SESSION_COOKIE,
+    secret: config.sessionSecret,
+    store: sessionStore,
+    resave: false,
+    saveUninitialized: false,
+    proxy: config.trustProxy ? true : undefined,
+    cookie: { httpOnly: true, sameSite: 'lax', secure: https, maxAge: config.sessionTtlSeconds * 1000, path: '/' },
   });
-
-  app.use(
-    session({
-      name: SESSION_COOKIE,
-      secret: config.sessionSecret,
-      store: sessionStore,
-      resave: false,
-      saveUninitialized: false,
-      proxy: config.trustProxy ? true : undefined,
-      cookie: { httpOnly: true, sameSite: 'lax', secure: https, maxAge: config.sessionTtlSeconds * 1000, path: '/' },
-    }),
-  );
-  // No auth.initialize(): passport.session() is an authenticate middleware, which puts req.login,
-  // req.logout and req.isAuthenticated on the request itself (passport >= 0.5.1), and every route that
-  // uses passport runs after it; initialize() would only set them a second time, per request.
-  app.use(auth.session());
-  app.use((_req, res, next) => {
+  const noStore: express.RequestHandler = (_req, res, next) => {
     // Pages carry personal data and CSRF tokens: never cache them.
     res.setHeader('Cache-Control', 'no-store');
     next();
-  });
+  };
+  // No auth.initialize(): passport.session() is an authenticate middleware, which puts req.login,
+  // req.logout and req.isAuthenticated on the request itself (passport >= 0.5.1), and every route that
+  // uses passport runs after it; initialize() would only set them a second time, per request.
+  app.use(series(failFast, sessions, auth.session(), noStore));
 
   app.get('/', (req, res) => {
     res.type('html').send(homePage(site, viewer(req)));
