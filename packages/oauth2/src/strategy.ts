@@ -411,6 +411,16 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   /** passport-oauth2's hook: loads the profile, with the login's TokenSet at hand when there is one. */
   override userProfile(accessToken: string, done: Done): void {
     const tokenSet = this._profileTokenSets.get(accessToken);
+    if (tokenSet) {
+      // A profile the token response already holds needs no request, so no promise either.
+      let immediate: Profile | undefined;
+      try {
+        immediate = this.profileFromLogin(tokenSet);
+      } catch (error) {
+        return process.nextTick(done, error);
+      }
+      if (immediate) return process.nextTick(done, null, immediate);
+    }
     this.profile(accessToken, tokenSet).then(
       (profile) => process.nextTick(done, null, profile),
       (error: unknown) => process.nextTick(done, error),
@@ -435,6 +445,15 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
         ? 'the token response carries no identity field and the provider documents no identity endpoint'
         : 'there is no token response to read identity from (a profile outside a login needs userProfileURL)',
     );
+  }
+
+  /**
+   * Hook: the profile of a login when its token response is enough on its own (no request to make);
+   * undefined lets `profile()` decide. A provider that reads identities from its token responses
+   * answers here, and calls it from its `profile()` too.
+   */
+  protected profileFromLogin(_tokenSet: TokenSet): Profile | undefined {
+    return undefined;
   }
 
   /** Hook: the profile from an identity document fetched from `userProfileURL`. */
