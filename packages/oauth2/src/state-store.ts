@@ -10,6 +10,7 @@ import {
   processStateClaims,
   settleByRequest,
   sha256,
+  sha256Bytes,
   stateClaimKey,
 } from './state-claims';
 
@@ -110,7 +111,7 @@ export class SessionStateStore {
     const pending = this.#live(session, now);
     let match: PendingLogin | undefined;
     if (typeof providedState === 'string' && providedState !== '') {
-      const provided = Buffer.from(sha256(providedState), 'base64url');
+      const provided = sha256Bytes(providedState);
       // Every entry is compared, in constant time, whether or not an earlier one matched.
       for (const entry of pending) {
         if (timingSafeEqual(provided, Buffer.from(entry.digest, 'base64url')) && !match) match = entry;
@@ -222,23 +223,28 @@ function stateFailureMessage(providedState: unknown): string {
 /** Bytes of entropy in a state value (192 bits, as passport-oauth2's uid(24)). */
 const STATE_BYTES = 24;
 /**
- * State values come from the CSPRNG 64 at a time: one randomFillSync call per 64 logins instead of one
- * per login (the same pooling Node's randomUUID and the uuid package use). Each slice is used once.
+ * Random values come from the CSPRNG in blocks: one randomFillSync call per several dozen logins instead
+ * of one or two per login (the same pooling Node's randomUUID and the uuid package use). Each byte is
+ * used once.
  */
-const POOL_BYTES = STATE_BYTES * 64;
+const POOL_BYTES = 2048;
 let pool: Buffer | undefined;
 let poolOffset = POOL_BYTES;
 
 function randomState(): string {
-  if (!pool || poolOffset >= POOL_BYTES) {
+  return randomToken(STATE_BYTES);
+}
+
+/** `bytes` (at most POOL_BYTES) fresh CSPRNG bytes, base64url: state values and PKCE code verifiers. */
+export function randomToken(bytes: number): string {
+  if (!pool || poolOffset + bytes > POOL_BYTES) {
     pool = randomFillSync(pool ?? Buffer.allocUnsafeSlow(POOL_BYTES));
     poolOffset = 0;
   }
-  const state = pool.toString('base64url', poolOffset, poolOffset + STATE_BYTES);
-  poolOffset += STATE_BYTES;
-  return state;
+  const token = pool.toString('base64url', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return token;
 }
-
 
 /** The outcome of claiming a state: spent by this request, lost, or lost to a login in this process. */
 type Claim = true | false | { firstCopy: Promise<LoginOutcome> };

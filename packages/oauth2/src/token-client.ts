@@ -89,7 +89,16 @@ export class TokenClient {
   }
 
   /** Any grant: `params` go in the body as given (undefined values dropped) plus client authentication. */
-  async requestToken(params: TokenRequestParams): Promise<TokenSet> {
+  requestToken(params: TokenRequestParams): Promise<TokenSet> {
+    try {
+      return this.#requestToken(params);
+    } catch (error) {
+      // Not an async method (one promise less per token request), but it still never throws.
+      return Promise.reject(error);
+    }
+  }
+
+  #requestToken(params: TokenRequestParams): Promise<TokenSet> {
     const body: Record<string, string> = {};
     // As { ...this.#params, ...params } without the copy: the request's values win, undefined ones drop.
     for (const key of Object.keys(this.#params)) {
