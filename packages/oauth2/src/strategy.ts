@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseLegacyURL } from 'node:url';
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
+import { formEncode } from './form';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
 import { DEFAULT_TIMEOUT_MS, readJsonObject, requestProvider } from './http';
 import type { ProviderAgent } from './transport';
@@ -495,7 +496,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     let body: string | undefined;
     if (init.form) {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(init.form).toString();
+      body = formEncode(init.form);
     } else {
       headers.Authorization = `Bearer ${accessToken}`;
     }

@@ -1,4 +1,5 @@
 import { ErrorBodyParser, ErrorCode, OAuthRequestError } from './errors';
+import { formComponent, formEncode } from './form';
 import { DEFAULT_TIMEOUT_MS, readJsonObject, requestProvider } from './http';
 import { TokenSet, toTokenSet } from './token-set';
 import type { ProviderAgent } from './transport';
@@ -111,7 +112,7 @@ export class TokenClient {
     }
     const { headers, basicCredential } = this.#authenticate(body);
     headers['Content-Type'] = this.bodyEncoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded';
-    const encoded = this.bodyEncoding === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString();
+    const encoded = this.bodyEncoding === 'json' ? JSON.stringify(body) : formEncode(body);
     const secrets = [this.#clientSecret, basicCredential, body.code, body.refresh_token, body.code_verifier, body.assertion];
 
     const read = { parseError: this.#parseError, secrets, label: 'Token request', provider: this.#provider };
@@ -144,7 +145,7 @@ export class TokenClient {
     // RFC 7009 2.1: always a form body, whatever the provider's token request encoding.
     headers['Content-Type'] = 'application/x-www-form-urlencoded';
     const read = { parseError: this.#parseError, secrets: [this.#clientSecret, basicCredential, token], label: 'Revocation request', provider: this.#provider };
-    const request = { url: revocationURL, method: 'POST' as const, headers, body: new URLSearchParams(body).toString(), timeout: this.timeout, agent: this.agent, kind: 'revocation', ...read };
+    const request = { url: revocationURL, method: 'POST' as const, headers, body: formEncode(body), timeout: this.timeout, agent: this.agent, kind: 'revocation', ...read };
     await requestProvider(request, (response) => {
       if (response.status < 200 || response.status >= 300) readJsonObject(response, read);
     });
@@ -171,6 +172,5 @@ export class TokenClient {
 
 /** RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded. */
 export function basicAuthorization(clientID: string, clientSecret: string): string {
-  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
-  return `Basic ${Buffer.from(`${encode(clientID)}:${encode(clientSecret)}`).toString('base64')}`;
+  return `Basic ${Buffer.from(`${formComponent(clientID)}:${formComponent(clientSecret)}`).toString('base64')}`;
 }
