@@ -141,13 +141,16 @@ export class HubSpotStrategy extends providerStrategy<HubSpotStrategyOptions, Hu
     return optional ? { ...super.authorizationParams(options), optional_scope: optional.join(' ') } : super.authorizationParams(options);
   }
 
+  /** `profileSource: 'token'`: the token response's identity, when it names the user (see profile()). */
+  protected override profileFromLogin(tokenSet: TokenSet): HubSpotProfile | undefined {
+    return this.profileSource === 'token' ? parseHubSpotProfile(tokenSet.raw) : undefined;
+  }
+
   protected override async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<HubSpotProfile> {
-    if (this.profileSource === 'token' && tokenSet) {
-      const fromToken = parseHubSpotProfile(tokenSet.raw);
-      if (fromToken) return fromToken;
-      // CODE: `user_id` is optional in HubSpot's generated client model; the 2025-08-18 changelog adds
-      // only `hub_id` and `scopes` (DOC). Without it, fall back to the identity call below.
-    }
+    const fromToken = tokenSet && this.profileFromLogin(tokenSet);
+    // CODE: `user_id` is optional in HubSpot's generated client model; the 2025-08-18 changelog adds
+    // only `hub_id` and `scopes` (DOC). Without it, the identity call below.
+    if (fromToken) return fromToken;
     const url = this.userProfileURL as string;
     const { json, text } =
       this.apiVersion === 'v1'

@@ -68,6 +68,20 @@ export function stateClaimKey(namespace: string, state: string): string {
 export const sha256: (value: string) => string =
   typeof hash === 'function' ? (value) => hash('sha256', value, 'base64url') : (value) => createHash('sha256').update(value).digest('base64url');
 
+/** SHA-256 of a string as bytes (the digest `sha256` encodes), for constant-time comparison. */
+export const sha256Bytes: (value: string) => Buffer = oneShotBuffers()
+  ? (value) => hash('sha256', value, 'buffer') as unknown as Buffer
+  : (value) => createHash('sha256').update(value).digest();
+
+/** Whether this Node's one-shot `crypto.hash` answers a Buffer for the output encoding 'buffer'. */
+function oneShotBuffers(): boolean {
+  try {
+    return typeof hash === 'function' && Buffer.isBuffer(hash('sha256', '', 'buffer'));
+  } catch {
+    return false;
+  }
+}
+
 /** How a login ended, for duplicates of its callback that wait for it. `user` unset: not signed in. */
 export interface LoginOutcome {
   user?: unknown;

@@ -10,6 +10,7 @@ import {
   processStateClaims,
   settleByRequest,
   sha256,
+  sha256Bytes,
   stateClaimKey,
 } from './state-claims';
 
@@ -110,7 +111,7 @@ export class SessionStateStore {
     const pending = this.#live(session, now);
     let match: PendingLogin | undefined;
     if (typeof providedState === 'string' && providedState !== '') {
-      const provided = Buffer.from(sha256(providedState), 'base64url');
+      const provided = sha256Bytes(providedState);
       // Every entry is compared, in constant time, whether or not an earlier one matched.
       for (const entry of pending) {
         if (timingSafeEqual(provided, Buffer.from(entry.digest, 'base64url')) && !match) match = entry;
@@ -122,45 +123,50 @@ export class SessionStateStore {
     if (match && rest.length > 0) this.#keepAcrossRegeneration(req, rest);
     if (!match) return callback(null, false, { message: stateFailureMessage(providedState) });
     const found = match;
-    // Answered on a later tick, outside the promise: a throw in passport's callback must not become an
-    // unhandled rejection.
-    this.#claim(req, providedState as string).then(
-      (claimed) => {
-        if (claimed === true) return process.nextTick(callback, null, found.verifier ?? true, found.appState);
-        const info = { message: stateFailureMessage(providedState) };
-        // Not enumerable: passport copies info into flash messages and logs; the promise stays out of them.
-        if (claimed) Object.defineProperty(info, AWAIT_LOGIN, { value: claimed.firstCopy, enumerable: false });
-        process.nextTick(callback, null, false, info);
-      },
-      (error: unknown) => process.nextTick(callback, toError(error)),
-    );
+    // Answered on a later tick (process.nextTick), never inside a promise: a throw in passport's callback
+    // must not become an unhandled rejection.
+    const answer = (claimed: Claim) => {
+      if (claimed === true) return process.nextTick(callback, null, found.verifier ?? true, found.appState);
+      const info = { message: stateFailureMessage(providedState) };
+      // Not enumerable: passport copies info into flash messages and logs; the promise stays out of them.
+      if (claimed) Object.defineProperty(info, AWAIT_LOGIN, { value: claimed.firstCopy, enumerable: false });
+      process.nextTick(callback, null, false, info);
+    };
+    const key = stateClaimKey(this.#key, providedState as string);
+    const local = this.#claimLocally(req, key);
+    // Without a shared claim store (one process) the local claim is the answer: no promise per login.
+    if (local !== true || !this.#stateClaims) return answer(local);
+    this.#claimShared(req, key).then(answer, (error: unknown) => process.nextTick(callback, toError(error)));
   }
 
   /**
-   * Spends a state that matched this session, atomically: true for exactly one request per state. A
-   * loser whose winner runs in this process gets the winner's outcome to wait for; any other loser, false.
+   * Spends a state that matched this session, atomically within this process: true for exactly one
+   * request per state (then registered as the login in flight). A loser whose winner runs in this
+   * process gets the winner's outcome to wait for; any other loser, false.
    */
-  async #claim(req: Request, state: string): Promise<true | false | { firstCopy: Promise<LoginOutcome> }> {
-    const key = stateClaimKey(this.#key, state);
+  #claimLocally(req: Request, key: string): Claim {
     if (!this.#localClaims.claim(key, this.#ttlMs)) {
-      // Wrapped: an async function returning a bare promise would wait for it instead of handing it over.
       const firstCopy = this.#inFlight.waitFor(key);
       return firstCopy ? { firstCopy } : false;
     }
-    const settle = this.#inFlight.begin(key);
-    let claimed = true;
+    settleByRequest.set(req, this.#inFlight.begin(key));
+    return true;
+  }
+
+  /** After the local claim: the shared store (several processes) makes consumption atomic across them. */
+  async #claimShared(req: Request, key: string): Promise<Claim> {
+    let claimed: boolean;
     try {
-      if (this.#stateClaims) claimed = (await this.#stateClaims.claim(key, this.#ttlMs)) === true;
+      claimed = (await this.#stateClaims!.claim(key, this.#ttlMs)) === true;
     } catch (error) {
-      settle({});
+      settleLocal(req);
       throw error;
     }
     if (!claimed) {
       // Another process won: this process's duplicates learn that nobody here signs in.
-      settle({});
+      settleLocal(req);
       return false;
     }
-    settleByRequest.set(req, settle);
     return true;
   }
 
@@ -217,23 +223,38 @@ function stateFailureMessage(providedState: unknown): string {
 /** Bytes of entropy in a state value (192 bits, as passport-oauth2's uid(24)). */
 const STATE_BYTES = 24;
 /**
- * State values come from the CSPRNG 64 at a time: one randomFillSync call per 64 logins instead of one
- * per login (the same pooling Node's randomUUID and the uuid package use). Each slice is used once.
+ * Random values come from the CSPRNG in blocks: one randomFillSync call per several dozen logins instead
+ * of one or two per login (the same pooling Node's randomUUID and the uuid package use). Each byte is
+ * used once.
  */
-const POOL_BYTES = STATE_BYTES * 64;
+const POOL_BYTES = 2048;
 let pool: Buffer | undefined;
 let poolOffset = POOL_BYTES;
 
 function randomState(): string {
-  if (!pool || poolOffset >= POOL_BYTES) {
+  return randomToken(STATE_BYTES);
+}
+
+/** `bytes` (at most POOL_BYTES) fresh CSPRNG bytes, base64url: state values and PKCE code verifiers. */
+export function randomToken(bytes: number): string {
+  if (!pool || poolOffset + bytes > POOL_BYTES) {
     pool = randomFillSync(pool ?? Buffer.allocUnsafeSlow(POOL_BYTES));
     poolOffset = 0;
   }
-  const state = pool.toString('base64url', poolOffset, poolOffset + STATE_BYTES);
-  poolOffset += STATE_BYTES;
-  return state;
+  const token = pool.toString('base64url', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return token;
 }
 
+/** The outcome of claiming a state: spent by this request, lost, or lost to a login in this process. */
+type Claim = true | false | { firstCopy: Promise<LoginOutcome> };
+
+/** Ends this request's in-flight login as "not signed in" (its shared claim failed or was lost). */
+function settleLocal(req: Request): void {
+  const settle = settleByRequest.get(req);
+  settleByRequest.delete(req);
+  settle?.({});
+}
 
 function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value));

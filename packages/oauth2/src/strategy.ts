@@ -1,10 +1,13 @@
+import { parse as parseLegacyURL } from 'node:url';
 import type { Request } from 'express';
 import OAuth2Strategy from 'passport-oauth2';
+import { formEncode } from './form';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
 import { readJsonObject, requestProvider } from './http';
 import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
 import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutcome } from './callback-leg';
+import { StartAttempt, StartLegSettings, startLeg } from './start-leg';
 import { McpClientConfig, McpConnection } from './mcp-connection';
 import type { McpSetup } from './mcp';
 import { DEFAULT_TIMEOUT_MS, InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
@@ -165,6 +168,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   private readonly _adapterFor: (clientAuthentication: ClientAuthentication) => ReturnType<typeof createOAuth2Adapter>;
   /** The client settings useClient() last installed (the same settings keep the same adapter). */
   #client: Readonly<McpClientConfig> | undefined;
+  /** The start leg's fixed settings, when this package makes the redirect itself (start-leg.ts). */
+  private readonly _startLeg: StartLegSettings | undefined;
 
   constructor(definition: ProviderDefinition, options: TOptions, verify: AnyVerifyFunction<never> | AnyVerify) {
     const owner = definition.packageName;
@@ -255,6 +260,9 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
       callbackURL, timeout, agent: options.agent, headers: options.customHeaders, allowInsecureHttp: options.allowInsecureHttp,
     });
     this._mcp = mcp?.active ? mcp : undefined;
+    // An absolute callback URL (passport-oauth2's own test: a protocol) is fixed for every login; MCP
+    // clients, whose endpoints change with discovery, keep passport-oauth2's start leg.
+    this._startLeg = !this._mcp && parseLegacyURL(callbackURL).protocol ? { callbackURL, pkce } : undefined;
     const internals = this as unknown as PassportOAuth2Internals;
     if (definition.refreshURL) internals._refreshURL = checkEndpointURL(owner, 'refreshURL', definition.refreshURL, options);
   }
@@ -318,14 +326,14 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     const self = this as unknown as PassportOAuth2Internals;
     const query = (req.query ?? {}) as Record<string, unknown>;
     const body = (req.body ?? {}) as Record<string, unknown>;
-    for (const param of ['code', 'state', 'error', 'iss'] as const) {
-      for (const source of [query, body]) {
-        if (source[param] !== undefined && typeof source[param] !== 'string') {
-          return self.fail({ message: `Malformed authorization response: "${param}" must appear once.` }, 400);
-        }
+    for (let i = 0; i < RESPONSE_PARAMS.length; i++) {
+      const param = RESPONSE_PARAMS[i]!;
+      if (!isAbsentOrString(query[param]) || !isAbsentOrString(body[param])) {
+        return self.fail({ message: `Malformed authorization response: "${param}" must appear once.` }, 400);
       }
     }
-    const perRequest: Record<string, unknown> = { ...options };
+    // A copy: the options object of passport.authenticate() is shared by every request of the route.
+    const perRequest: Record<string, unknown> = options ? { ...options } : {};
     if (typeof perRequest.state === 'string') {
       // passport-oauth2 would send a string state as is and skip the store, so the callback could never
       // verify it (and PKCE would lose its verifier). It travels as app state instead: info.state on success.
@@ -372,7 +380,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
       };
     }
     try {
-      super.authenticate(req, perRequest);
+      const own = !callbackLeg && this._startLeg && authorizationURL === this.provider.authorizationURL;
+      if (!own || !startLeg(self as unknown as StartAttempt, req, perRequest, this._startLeg!)) super.authenticate(req, perRequest);
     } catch (error) {
       // Our own option checks (a per-request optionalScope, say) name the package: the caller's mistake.
       if (error instanceof TypeError && error.message.startsWith(`${this.provider.packageName}:`)) {
@@ -414,6 +423,16 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   /** passport-oauth2's hook: loads the profile, with the login's TokenSet at hand when there is one. */
   override userProfile(accessToken: string, done: Done): void {
     const tokenSet = this._profileTokenSets.get(accessToken);
+    if (tokenSet) {
+      // A profile the token response already holds needs no request, so no promise either.
+      let immediate: Profile | undefined;
+      try {
+        immediate = this.profileFromLogin(tokenSet);
+      } catch (error) {
+        return process.nextTick(done, error);
+      }
+      if (immediate) return process.nextTick(done, null, immediate);
+    }
     this.profile(accessToken, tokenSet).then(
       (profile) => process.nextTick(done, null, profile),
       (error: unknown) => process.nextTick(done, error),
@@ -438,6 +457,15 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
         ? 'the token response carries no identity field and the provider documents no identity endpoint'
         : 'there is no token response to read identity from (a profile outside a login needs userProfileURL)',
     );
+  }
+
+  /**
+   * Hook: the profile of a login when its token response is enough on its own (no request to make);
+   * undefined lets `profile()` decide. A provider that reads identities from its token responses
+   * answers here, and calls it from its `profile()` too.
+   */
+  protected profileFromLogin(_tokenSet: TokenSet): Profile | undefined {
+    return undefined;
   }
 
   /** Hook: the profile from an identity document fetched from `userProfileURL`. */
@@ -471,7 +499,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     let body: string | undefined;
     if (init.form) {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(init.form).toString();
+      body = formEncode(init.form);
     } else {
       headers.Authorization = `Bearer ${accessToken}`;
     }
@@ -524,6 +552,13 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
     return parent._createOAuthError.call(this, message, err);
   }
+}
+
+/** Authorization response parameters that must appear at most once (a repeated one parses as an array). */
+const RESPONSE_PARAMS = ['code', 'state', 'error', 'iss'] as const;
+
+function isAbsentOrString(value: unknown): boolean {
+  return value === undefined || typeof value === 'string';
 }
 
 function cookieStateOption(owner: string, state: unknown): CookieStateOptions | undefined {

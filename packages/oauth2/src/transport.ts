@@ -59,16 +59,16 @@ export class ResponseTooLarge extends Error {}
  * detection revokes the whole grant). The race keep-alive is known for — a server closing an idle
  * connection just as it is reused — is kept away by closing idle connections first (IDLE_SOCKET_MS).
  */
-export async function send(request: TransportRequest): Promise<TransportResponse> {
+export function send(request: TransportRequest): Promise<TransportResponse> {
   const deadline = Date.now() + request.timeoutMs;
-  try {
-    return await attempt(request, deadline);
-  } catch (error) {
+  // A POST is never retried: its first attempt is the answer (no extra promise around it).
+  if (request.method !== 'GET') return attempt(request, deadline);
+  return attempt(request, deadline).catch((error: unknown) => {
     const failure = error as { answered?: boolean };
-    const retryable = request.method === 'GET' && !failure.answered && !(error instanceof TransportTimeout) && !(error instanceof ResponseTooLarge);
+    const retryable = !failure.answered && !(error instanceof TransportTimeout) && !(error instanceof ResponseTooLarge);
     if (!retryable || Date.now() >= deadline) throw error;
     return attempt(request, deadline);
-  }
+  });
 }
 
 interface Target {
@@ -159,12 +159,25 @@ function attempt(request: TransportRequest, deadline: number): Promise<Transport
   });
 }
 
+/** Headers of which Node's `res.headers` keeps only the first copy (the rest are dropped, as here). */
+const SINGLE_VALUED = new Set(['content-type', 'content-length', 'user-agent', 'referer', 'host', 'authorization', 'proxy-authorization', 'if-modified-since', 'if-unmodified-since', 'from', 'location', 'max-forwards', 'retry-after', 'etag', 'last-modified', 'server', 'age', 'expires']);
+
+/**
+ * As `res.headers[name]` with repeated values joined by ", ", read from rawHeaders: `res.headers` would
+ * build an object of every header for the one that is read (the content type).
+ */
 function headerReader(res: IncomingMessage): TransportResponse['headers'] {
+  const raw = res.rawHeaders;
   return {
     get(name: string): string | null {
-      const value = res.headers[name.toLowerCase()];
-      if (value === undefined) return null;
-      return Array.isArray(value) ? value.join(', ') : value;
+      const lowerName = name.toLowerCase();
+      if (SINGLE_VALUED.has(lowerName)) return rawHeader(raw, lowerName) ?? null;
+      let value: string | null = null;
+      for (let i = 0; i < raw.length; i += 2) {
+        const rawName = raw[i]!;
+        if (rawName.length === lowerName.length && rawName.toLowerCase() === lowerName) value = value === null ? raw[i + 1]! : `${value}, ${raw[i + 1]!}`;
+      }
+      return value;
     },
   };
 }

@@ -17,15 +17,21 @@ export function adaptVerify(verify: AnyVerify, passReqToCallback: boolean): AnyV
   // verify with `async` added): its promise resolving to undefined is then not an answer.
   const declaresDone = verify.length >= leading + 4;
 
-  const call = (leading: unknown[], accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) => {
+  const call = (req: Request | undefined, accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) => {
     let settled = false;
     const once: Done = (err, user, info) => {
       if (settled) return;
       settled = true;
       done(err, user, info);
     };
-    const args = wantsParams ? [...leading, accessToken, refreshToken, params, profile, once] : [...leading, accessToken, refreshToken, profile, once];
-    const result = verify(...args);
+    // Positional calls, not an argument array spread: this runs once per login.
+    const result = passReqToCallback
+      ? wantsParams
+        ? verify(req, accessToken, refreshToken, params, profile, once)
+        : verify(req, accessToken, refreshToken, profile, once)
+      : wantsParams
+        ? verify(accessToken, refreshToken, params, profile, once)
+        : verify(accessToken, refreshToken, profile, once);
     if (isThenable(result)) {
       // Answered on the next tick, outside the promise chain: a throw further down (serializeUser, a
       // custom callback) must not become an unhandled rejection.
@@ -41,10 +47,10 @@ export function adaptVerify(verify: AnyVerify, passReqToCallback: boolean): AnyV
 
   return passReqToCallback
     ? function verifyWithRequest(req: Request, accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) {
-        call([req], accessToken, refreshToken, params, profile, done);
+        call(req, accessToken, refreshToken, params, profile, done);
       }
     : function verifyWithParams(accessToken: string, refreshToken: string, params: unknown, profile: unknown, done: Done) {
-        call([], accessToken, refreshToken, params, profile, done);
+        call(undefined, accessToken, refreshToken, params, profile, done);
       };
 }
 
