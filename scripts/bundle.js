@@ -69,7 +69,10 @@ async function bundle(name) {
   const standIns = Object.fromEntries(lazy.map((chunk) => [`lazy-chunk:${chunk.name}`, `../src/${chunk.modules[0]}.ts`]));
   for (const entry of extra) {
     if (lazy.length === 0) await build(dir, entry, []);
-    else await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
+    else {
+      await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
+      standInsAsThey(join(dist, `${entry}.js`), lazy);
+    }
   }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
   await build(dir, 'index', extra.length > 0 ? [fromBundle(`./${extra[0]}.js`)] : [kitFileDirectly]);
@@ -236,6 +239,25 @@ const kitFileDirectly = {
     build.onResolve({ filter: /^@passport-martech\/oauth2\/provider-kit$/ }, () => ({ path: '@passport-martech/oauth2/dist/provider-kit.js', external: true }));
   },
 };
+
+/**
+ * esbuild reads each import of a stand-in (a CommonJS module) through `__toESM(require_<chunk>())`, a new
+ * object with a getter per name at every import site, made at every load of the kit: about 20 of them,
+ * each copying the chunk's 60-odd names. The imports only read names, so each takes the stand-in itself
+ * (same getters; no `default` is read, which the check below makes sure of). Lines do not move.
+ */
+function standInsAsThey(file, chunks) {
+  let code = readFileSync(file, 'utf8');
+  for (const chunk of chunks) {
+    const load = `require_${chunk.name.replace(/-/g, '_')}`;
+    const sites = new RegExp(`^var (\\w+) = __toESM\\(${load}\\(\\)\\);$`, 'gm');
+    for (const [, variable] of code.matchAll(sites)) {
+      if (new RegExp(`\\b${variable}\\.default\\b`).test(code)) throw new Error(`${file}: ${variable} reads the default export of a lazy chunk`);
+    }
+    code = code.replace(sites, (_line, variable) => `var ${variable} = ${load}();`);
+  }
+  writeFileSync(file, code);
+}
 
 /** Every relative import of the entry resolves to `bundle`, loaded at run time (not bundled again). */
 function fromBundle(bundle) {

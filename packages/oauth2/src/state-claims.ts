@@ -69,9 +69,13 @@ export const sha256: (value: string) => string =
   typeof hash === 'function' ? (value) => hash('sha256', value, 'base64url') : (value) => createHash('sha256').update(value).digest('base64url');
 
 /** SHA-256 of a string as bytes (the digest `sha256` encodes), for constant-time comparison. */
-export const sha256Bytes: (value: string) => Buffer = oneShotBuffers()
-  ? (value) => hash('sha256', value, 'buffer') as unknown as Buffer
-  : (value) => createHash('sha256').update(value).digest();
+let oneShot: boolean | undefined;
+export function sha256Bytes(value: string): Buffer {
+  // Decided on the first call, not at load: the probe is the process's first SHA-256, which costs
+  // OpenSSL's digest lookup, and a strategy's require() should not pay it (bench figure 5).
+  oneShot ??= oneShotBuffers();
+  return oneShot ? (hash('sha256', value, 'buffer') as unknown as Buffer) : createHash('sha256').update(value).digest();
+}
 
 /** Whether this Node's one-shot `crypto.hash` answers a Buffer for the output encoding 'buffer'. */
 function oneShotBuffers(): boolean {

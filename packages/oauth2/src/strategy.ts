@@ -1,6 +1,8 @@
 import { parse as parseLegacyURL } from 'node:url';
 import type { Request } from 'express';
-import OAuth2Strategy from 'passport-oauth2';
+// A named import: esbuild then requires passport-oauth2 as is, without copying its exports (a default
+// import of a CommonJS module is wrapped in __toESM at every load of the bundle).
+import { Strategy as OAuth2Strategy, type StateStore, type StrategyOptions, type VerifyFunction } from 'passport-oauth2';
 import { formEncode } from './form';
 import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
 import { readJsonObject, requestProvider } from './http';
@@ -110,7 +112,7 @@ export interface ProviderStrategyOptions extends InsecureHttpOption {
    */
   state?: boolean | { cookie: CookieStateOptions };
   /** A custom passport-oauth2 state store object, replacing the built-in multi-tab session store. */
-  store?: OAuth2Strategy.StateStore | object | boolean;
+  store?: StateStore | object | boolean;
   sessionKey?: string;
   /**
    * With the built-in state store: a store shared by several processes that records used states
@@ -241,7 +243,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
       passReqToCallback,
       ...(definition.mcp?.connectionOnly ? { skipUserProfile: true } : {}),
     };
-    super(passportOptions as OAuth2Strategy.StrategyOptions, adaptVerify(verify, passReqToCallback) as OAuth2Strategy.VerifyFunction);
+    super(passportOptions as StrategyOptions, adaptVerify(verify, passReqToCallback) as VerifyFunction);
 
     this.name = definition.name;
     // Not enumerable: console.log(strategy) must not print the client secret.
