@@ -49,7 +49,7 @@ const LAZY_CHUNKS = {
   oauth2: [
     // Requests to providers and the callback leg: a strategy's construction needs none of it (its token
     // client is built on first use); the first login loads it.
-    { name: 'login-requests', modules: ['callback-leg', 'start-leg', 'token-client', 'token-set', 'form', 'http', 'transport', 'diagnostics'] },
+    { name: 'login-requests', modules: ['callback-leg', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'diagnostics', 'profile', 'redact'] },
     { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
     { name: 'cookie-state', modules: ['cookie-state-store'] },
   ],

@@ -31,23 +31,24 @@ test.each(PACKAGES)('%s: dist holds one bundle and its map (oauth2: also its laz
 test('a strategy loads the lazy chunks only on first use, and their classes are the ones both entries export', () => {
   const script = `const files = () => Object.keys(require.cache).filter((f) => f.includes('/oauth2/dist/')).map((f) => f.replace(/.*\\//, '')).sort().join(',');
 const { HubSpotStrategy } = require('@passport-martech/hubspot');
-new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: '/cb' }, () => {});
+const strategy = new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: '/cb' }, () => {});
 const atStart = files();
+const tokenClient = strategy.tokenClient;
+const afterTokenClient = files();
 const kit = require('@passport-martech/oauth2/provider-kit');
 const main = require('@passport-martech/oauth2');
 const cookie = new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: 'https://app.example/cb', state: { cookie: { key: Buffer.alloc(32, 7) } } }, () => {});
 const afterCookie = files();
 const store = new main.MemoryClientStore();
-const afterStore = files();
-const tokenClient = cookie.tokenClient;
-process.stdout.write([atStart, afterCookie, afterStore, files(), cookie._stateStore instanceof main.CookieStateStore, main.CookieStateStore === kit.CookieStateStore, store instanceof kit.MemoryClientStore, main.registerClient === undefined, tokenClient instanceof kit.TokenClient, main.defaultAgents === kit.defaultAgents].join(' '));`;
+process.stdout.write([atStart, afterTokenClient, afterCookie, files(), cookie._stateStore instanceof main.CookieStateStore, main.CookieStateStore === kit.CookieStateStore, store instanceof kit.MemoryClientStore, main.registerClient === undefined, tokenClient instanceof kit.TokenClient, main.defaultAgents === kit.defaultAgents].join(' '));`;
   const out = execFileSync(process.execPath, ['-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
   expect(out).toBe(
     [
+      // require() and construction of a session-state strategy: the kit's bundle only.
       'provider-kit.js',
-      'cookie-state.js,index.js,provider-kit.js',
-      'cookie-state.js,index.js,mcp-client.js,provider-kit.js',
-      // The first use of the token client (a login's token request) loads the requests' chunk.
+      // The token client (a login's first token request) loads the chunk of a login's requests.
+      'login-requests.js,provider-kit.js',
+      'cookie-state.js,index.js,login-requests.js,provider-kit.js',
       'cookie-state.js,index.js,login-requests.js,mcp-client.js,provider-kit.js',
       'true true true true true true',
     ].join(' '),

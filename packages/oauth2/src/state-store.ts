@@ -71,20 +71,29 @@ export class SessionStateStore {
   readonly #maxPending: number;
   readonly #owner: string;
   readonly #stateClaims: StateClaimStore | undefined;
-  readonly #localClaims: MemoryStateClaims;
-  readonly #inFlight: InFlightLogins;
+  // The process-wide defaults are read on first use: their module loads with a login, not at startup.
+  readonly #localClaimsOption: MemoryStateClaims | undefined;
+  readonly #inFlightOption: InFlightLogins | undefined;
 
   constructor(options: SessionStateStoreOptions) {
     if (options.stateClaims !== undefined && typeof options.stateClaims?.claim !== 'function') {
       throw new TypeError(`${options.owner ?? '@passport-martech/oauth2'}: option "stateClaims" must be an object with a claim(key, ttlMs) method`);
     }
     this.#stateClaims = options.stateClaims;
-    this.#localClaims = options.localClaims ?? processStateClaims;
-    this.#inFlight = options.inFlight ?? processInFlightLogins;
+    this.#localClaimsOption = options.localClaims;
+    this.#inFlightOption = options.inFlight;
     this.#key = options.key;
     this.#ttlMs = options.ttlMs ?? STATE_TTL_MS;
     this.#maxPending = options.maxPending ?? MAX_PENDING_LOGINS;
     this.#owner = options.owner ?? '@passport-martech/oauth2';
+  }
+
+  get #localClaims(): MemoryStateClaims {
+    return this.#localClaimsOption ?? processStateClaims;
+  }
+
+  get #inFlight(): InFlightLogins {
+    return this.#inFlightOption ?? processInFlightLogins;
   }
 
   /** passport-oauth2 calls this with five arguments when PKCE is on and when it is off. */
