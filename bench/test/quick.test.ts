@@ -25,6 +25,7 @@ test('every goal on a ratio of times is marked as timing (so quick runs do not j
   const summary = {
     ours: { loginsPerSec: 90, p50: 1, p99: 2, appCpuMsPerLogin: 1.1, upstreamPerLogin: 1, upstreamPerLoginMax: 1, failed: 0 },
     baseline: { loginsPerSec: 100, p50: 1, p99: 2, appCpuMsPerLogin: 1, upstreamPerLogin: 1, upstreamPerLoginMax: 1, failed: 0 },
+    perRound: [{ ours: { appCpuMsPerLogin: 1.1 }, baseline: { appCpuMsPerLogin: 1 } }],
   };
   const judged = login.rows(summary).filter((r) => r.pass !== null);
   expect(judged.map((r) => [r.metric, r.timing === true])).toEqual([
