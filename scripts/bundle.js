@@ -15,13 +15,14 @@
  * - @passport-martech/oauth2 has two entries: dist/provider-kit.js (`/provider-kit`, for strategy authors)
  *   holds every module but the lazy chunks' (below); dist/index.js (the main entry, for apps) is a short file that takes its names from
  *   ./provider-kit.js, so a process that loads both still has one copy of each class (`instanceof`).
- * - Parts a session login never runs are separate bundles loaded on first use (LAZY_CHUNKS: MCP
- *   discovery, registration and connection in dist/mcp-client.js; the cookie state store in
- *   dist/cookie-state.js). In the kit's bundle an import of one of their modules is a small stand-in
+ * - Parts a strategy's require() and construction never run are separate bundles loaded on first use
+ *   (LAZY_CHUNKS: what a login runs in dist/login-requests.js; MCP discovery, registration and connection
+ *   in dist/mcp-client.js; the cookie state store in dist/cookie-state.js). In the kit's bundle an import of one of their modules is a small stand-in
  *   whose getters require the chunk when a name is first read; the chunk takes every other module from
  *   the kit's bundle (handed over under a symbol, KIT_MODULES). So `require()` of a strategy compiles
  *   less, and a process still holds one copy of each class and of each per-process table. The source
  *   files import each other as usual (tsc and the tests see ordinary static imports).
+ * - A strategy package's module is its class (class-module.js), and there is no `exports` map.
  * - tsc's per-module .js files are removed (nothing loads them any more), and so is the package's
  *   tsconfig.tsbuildinfo: a later bare `tsc -b` then emits the whole package again, every module beside
  *   its own index.js, so a changed source can never run beside a stale bundle.
@@ -47,8 +48,8 @@ const ENTRIES = { oauth2: ['provider-kit'] };
  */
 const LAZY_CHUNKS = {
   oauth2: [
-    // Requests to providers and the callback leg: a strategy's construction needs none of it (its token
-    // client is built on first use); the first login loads it.
+    // What a login runs (its legs, requests to the provider, state claims, profiles, redaction): neither
+    // require() nor a strategy's construction needs it (the token client is built on first use).
     { name: 'login-requests', modules: ['callback-leg', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'diagnostics', 'profile', 'redact'] },
     { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
     { name: 'cookie-state', modules: ['cookie-state-store'] },
@@ -71,7 +72,7 @@ async function bundle(name) {
     if (lazy.length === 0) await build(dir, entry, []);
     else {
       await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
-      standInsAsThey(join(dist, `${entry}.js`), lazy);
+      importStandInsDirectly(join(dist, `${entry}.js`), lazy);
     }
   }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
@@ -246,7 +247,7 @@ const kitFileDirectly = {
  * each copying the chunk's 60-odd names. The imports only read names, so each takes the stand-in itself
  * (same getters; no `default` is read, which the check below makes sure of). Lines do not move.
  */
-function standInsAsThey(file, chunks) {
+function importStandInsDirectly(file, chunks) {
   let code = readFileSync(file, 'utf8');
   for (const chunk of chunks) {
     const load = `require_${chunk.name.replace(/-/g, '_')}`;
