@@ -219,9 +219,17 @@ function loadOnFirstUse(dir, chunks) {
         return {
           loader: 'js',
           resolveDir: join(dir, 'src'),
-          contents: `let chunk;
-const load = () => (chunk ??= require('./${chunk.name}.js'));
-for (const name of ${JSON.stringify(chunk.exports)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });
+          // Once loaded, each name becomes a plain value: a getter would cost a call and a lookup by name
+          // on every read, and the login path reads these names several dozen times per login.
+          contents: `const names = ${JSON.stringify(chunk.exports)};
+let chunk;
+function load() {
+  if (chunk) return chunk;
+  chunk = require('./${chunk.name}.js');
+  for (const name of names) Object.defineProperty(exports, name, { enumerable: true, value: chunk[name] });
+  return chunk;
+}
+for (const name of names) Object.defineProperty(exports, name, { enumerable: true, configurable: true, get: () => load()[name] });
 `,
         };
       });

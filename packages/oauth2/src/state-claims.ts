@@ -62,6 +62,14 @@ export function stateClaimKey(namespace: string, state: string): string {
 }
 
 /**
+ * The key of a state in the process's own claim record and logins in flight, from the state's SHA-256
+ * (which the callback computes anyway to find its pending login). Only this process reads it.
+ */
+export function localClaimKey(namespace: string, stateDigest: Buffer): string {
+  return `${namespace}\0${stateDigest.toString('base64url')}`;
+}
+
+/**
  * SHA-256 of a string, base64url. Node 20.12+ has the one-shot `crypto.hash` (no Hash object per call:
  * about a third of createHash's CPU for a state-sized input); older Node 20 releases use createHash.
  */

@@ -8,6 +8,7 @@ import {
   StateClaimStore,
   processInFlightLogins,
   processStateClaims,
+  localClaimKey,
   settleByRequest,
   sha256,
   sha256Bytes,
@@ -119,8 +120,9 @@ export class SessionStateStore {
     const now = Date.now();
     const pending = this.#live(session, now);
     let match: PendingLogin | undefined;
+    let provided: Buffer | undefined;
     if (typeof providedState === 'string' && providedState !== '') {
-      const provided = sha256Bytes(providedState);
+      provided = sha256Bytes(providedState);
       // Every entry is compared, in constant time, whether or not an earlier one matched.
       for (const entry of pending) {
         if (timingSafeEqual(provided, Buffer.from(entry.digest, 'base64url')) && !match) match = entry;
@@ -141,11 +143,12 @@ export class SessionStateStore {
       if (claimed) Object.defineProperty(info, AWAIT_LOGIN, { value: claimed.firstCopy, enumerable: false });
       process.nextTick(callback, null, false, info);
     };
-    const key = stateClaimKey(this.#key, providedState as string);
-    const local = this.#claimLocally(req, key);
+    // The process's own record is keyed by the digest already at hand (no second hash per login); the
+    // shared store's key is stateClaimKey's, which every process of a rolling deploy computes alike.
+    const local = this.#claimLocally(req, localClaimKey(this.#key, provided!));
     // Without a shared claim store (one process) the local claim is the answer: no promise per login.
     if (local !== true || !this.#stateClaims) return answer(local);
-    this.#claimShared(req, key).then(answer, (error: unknown) => process.nextTick(callback, toError(error)));
+    this.#claimShared(req, stateClaimKey(this.#key, providedState as string)).then(answer, (error: unknown) => process.nextTick(callback, toError(error)));
   }
 
   /**

@@ -8,7 +8,7 @@ import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuth
 import { readJsonObject, requestProvider } from './http';
 import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
-import { AuthenticateAttempt, StateVerifier, answerErrorResponse, trackLoginOutcome } from './callback-leg';
+import { AuthenticateAttempt, CallbackAttempt, StateVerifier, answerErrorResponse, finishLogin, trackLoginOutcome } from './callback-leg';
 import { StartAttempt, StartLegSettings, startLeg } from './start-leg';
 import { McpClientConfig, McpConnection } from './mcp-connection';
 import type { McpSetup } from './mcp';
@@ -170,8 +170,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   private readonly _adapterFor: (clientAuthentication: ClientAuthentication) => ReturnType<typeof createOAuth2Adapter>;
   /** The client settings useClient() last installed (the same settings keep the same adapter). */
   #client: Readonly<McpClientConfig> | undefined;
-  /** The start leg's fixed settings, when this package makes the redirect itself (start-leg.ts). */
-  private readonly _startLeg: StartLegSettings | undefined;
+  /** A login's fixed settings, when this package runs both legs itself (start-leg.ts, callback-leg.ts). */
+  private readonly _legSettings: StartLegSettings | undefined;
 
   constructor(definition: ProviderDefinition, options: TOptions, verify: AnyVerifyFunction<never> | AnyVerify) {
     const owner = definition.packageName;
@@ -263,8 +263,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
     });
     this._mcp = mcp?.active ? mcp : undefined;
     // An absolute callback URL (passport-oauth2's own test: a protocol) is fixed for every login; MCP
-    // clients, whose endpoints change with discovery, keep passport-oauth2's start leg.
-    this._startLeg = !this._mcp && parseLegacyURL(callbackURL).protocol ? { callbackURL, pkce } : undefined;
+    // clients, whose endpoints change with discovery, keep passport-oauth2's legs.
+    this._legSettings = !this._mcp && parseLegacyURL(callbackURL).protocol ? { callbackURL, pkce } : undefined;
     const internals = this as unknown as PassportOAuth2Internals;
     if (definition.refreshURL) internals._refreshURL = checkEndpointURL(owner, 'refreshURL', definition.refreshURL, options);
   }
@@ -382,8 +382,12 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
       };
     }
     try {
-      const own = !callbackLeg && this._startLeg && authorizationURL === this.provider.authorizationURL;
-      if (!own || !startLeg(self as unknown as StartAttempt, req, perRequest, this._startLeg!)) super.authenticate(req, perRequest);
+      // Both legs are ours when the callback URL is fixed (start-leg.ts, callback-leg.ts); passport-oauth2's otherwise.
+      const settings = this._legSettings;
+      const own = callbackLeg
+        ? settings !== undefined && finishLogin(self as unknown as CallbackAttempt, req, perRequest, query.code || body.code, query.state || body.state, settings.callbackURL)
+        : settings !== undefined && authorizationURL === this.provider.authorizationURL && startLeg(self as unknown as StartAttempt, req, perRequest, settings);
+      if (!own) super.authenticate(req, perRequest);
     } catch (error) {
       // Our own option checks (a per-request optionalScope, say) name the package: the caller's mistake.
       if (error instanceof TypeError && error.message.startsWith(`${this.provider.packageName}:`)) {

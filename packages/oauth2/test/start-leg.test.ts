@@ -13,7 +13,7 @@ const BASE = 'http://127.0.0.1:9';
 /** The redirect of one start request, with the random values replaced by their shape. */
 async function redirectOf(options: Partial<ProviderStrategyOptions>, startOptions: Record<string, unknown> = {}, viaPassportOAuth2 = false): Promise<string> {
   const strategy = new TestStrategy(BASE, options, () => undefined, { authorizationParams: { prompt: 'consent', resource: 'https://api.test/x y' } });
-  if (viaPassportOAuth2) (strategy as unknown as { _startLeg: unknown })._startLeg = undefined;
+  if (viaPassportOAuth2) (strategy as unknown as { _legSettings: unknown })._legSettings = undefined;
   const { app } = buildApp(strategy, { startOptions });
   const res = await request(app).get('/auth/test').expect(302);
   const location = res.headers.location as string;
@@ -46,7 +46,7 @@ describe('the start leg', () => {
 
   it('leaves a relative callback URL, a per-request callbackURL and an authorization URL with a query to passport-oauth2', async () => {
     const relative = new TestStrategy(BASE, { callbackURL: '/auth/test/callback' }, () => undefined);
-    expect((relative as unknown as { _startLeg: unknown })._startLeg).toBeUndefined();
+    expect((relative as unknown as { _legSettings: unknown })._legSettings).toBeUndefined();
     const res = await request(buildApp(relative).app).get('/auth/test').set('Host', 'app.example').expect(302);
     expect(new URL(res.headers.location as string).searchParams.get('redirect_uri')).toBe('http://app.example/auth/test/callback');
 
