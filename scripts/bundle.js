@@ -50,7 +50,7 @@ const LAZY_CHUNKS = {
   oauth2: [
     // What a login runs (its legs, requests to the provider, state claims, profiles, redaction): neither
     // require() nor a strategy's construction needs it (the token client is built on first use).
-    { name: 'login-requests', modules: ['callback-leg', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'diagnostics', 'profile', 'redact'] },
+    { name: 'login-requests', modules: ['callback-leg', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'deadlines', 'diagnostics', 'profile', 'redact'] },
     { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
     { name: 'cookie-state', modules: ['cookie-state-store'] },
   ],

@@ -134,21 +134,25 @@ export class SessionStateStore {
     if (match && rest.length > 0) this.#keepAcrossRegeneration(req, rest);
     if (!match) return callback(null, false, { message: stateFailureMessage(providedState) });
     const found = match;
-    // Answered on a later tick (process.nextTick), never inside a promise: a throw in passport's callback
-    // must not become an unhandled rejection.
     const answer = (claimed: Claim) => {
-      if (claimed === true) return process.nextTick(callback, null, found.verifier ?? true, found.appState);
+      if (claimed === true) return callback(null, found.verifier ?? true, found.appState);
       const info = { message: stateFailureMessage(providedState) };
       // Not enumerable: passport copies info into flash messages and logs; the promise stays out of them.
       if (claimed) Object.defineProperty(info, AWAIT_LOGIN, { value: claimed.firstCopy, enumerable: false });
-      process.nextTick(callback, null, false, info);
+      callback(null, false, info);
     };
     // The process's own record is keyed by the digest already at hand (no second hash per login); the
     // shared store's key is stateClaimKey's, which every process of a rolling deploy computes alike.
     const local = this.#claimLocally(req, localClaimKey(this.#key, provided!));
-    // Without a shared claim store (one process) the local claim is the answer: no promise per login.
+    // Without a shared claim store (one process) the local claim is the answer, given at once as
+    // passport-oauth2's own stores give theirs: no promise and no extra tick per login.
     if (local !== true || !this.#stateClaims) return answer(local);
-    this.#claimShared(req, stateClaimKey(this.#key, providedState as string)).then(answer, (error: unknown) => process.nextTick(callback, toError(error)));
+    // After the shared claim, answered on a later tick, outside the promise: a throw in passport's
+    // callback must not become an unhandled rejection.
+    this.#claimShared(req, stateClaimKey(this.#key, providedState as string)).then(
+      (claimed) => process.nextTick(answer, claimed),
+      (error: unknown) => process.nextTick(callback, toError(error)),
+    );
   }
 
   /**

@@ -435,9 +435,10 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
       try {
         immediate = this.profileFromLogin(tokenSet);
       } catch (error) {
-        return process.nextTick(done, error);
+        return done(error);
       }
-      if (immediate) return process.nextTick(done, null, immediate);
+      // Given at once, as passport-oauth2's own userProfile gives its answer.
+      if (immediate) return done(null, immediate);
     }
     this.profile(accessToken, tokenSet).then(
       (profile) => process.nextTick(done, null, profile),

@@ -5,6 +5,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { unwatch, watchDeadline } from './deadlines';
 
 /**
  * Idle connections are closed after this long: below the usual server keep-alive timeouts (Node 5 s,
@@ -113,12 +114,12 @@ function attempt(request: TransportRequest, deadline: number): Promise<Transport
     const fail = (error: Error) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      unwatch(watch);
       Object.assign(error, { answered });
       req?.destroy();
       reject(error);
     };
-    const timer = setTimeout(() => fail(new TransportTimeout(`no answer within the timeout`)), Math.max(1, deadline - Date.now()));
+    const watch = watchDeadline(deadline, () => fail(new TransportTimeout(`no answer within the timeout`)));
     const options: RequestOptions = {
       protocol: secure ? 'https:' : 'http:',
       hostname: target.hostname,
@@ -147,7 +148,7 @@ function attempt(request: TransportRequest, deadline: number): Promise<Transport
         res.on('end', () => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          unwatch(watch);
           resolve({ status: res.statusCode ?? 0, headers: headerReader(res), text: Buffer.concat(chunks).toString('utf8') });
         });
       });
