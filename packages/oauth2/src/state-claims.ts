@@ -63,10 +63,10 @@ export function stateClaimKey(namespace: string, state: string): string {
 
 /**
  * The key of a state in the process's own claim record and logins in flight, from the state's SHA-256
- * (which the callback computes anyway to find its pending login). Only this process reads it.
+ * (base64url, as `sha256` gives it: the callback computes it anyway to find its pending login). Only this process reads it.
  */
-export function localClaimKey(namespace: string, stateDigest: Buffer): string {
-  return `${namespace}\0${stateDigest.toString('base64url')}`;
+export function localClaimKey(namespace: string, stateDigest: string): string {
+  return `${namespace}\0${stateDigest}`;
 }
 
 /**
@@ -75,24 +75,6 @@ export function localClaimKey(namespace: string, stateDigest: Buffer): string {
  */
 export const sha256: (value: string) => string =
   typeof hash === 'function' ? (value) => hash('sha256', value, 'base64url') : (value) => createHash('sha256').update(value).digest('base64url');
-
-/** SHA-256 of a string as bytes (the digest `sha256` encodes), for constant-time comparison. */
-let oneShot: boolean | undefined;
-export function sha256Bytes(value: string): Buffer {
-  // Decided on the first call, not at load: the probe is the process's first SHA-256, which costs
-  // OpenSSL's digest lookup, and a strategy's require() should not pay it (bench figure 5).
-  oneShot ??= oneShotBuffers();
-  return oneShot ? (hash('sha256', value, 'buffer') as unknown as Buffer) : createHash('sha256').update(value).digest();
-}
-
-/** Whether this Node's one-shot `crypto.hash` answers a Buffer for the output encoding 'buffer'. */
-function oneShotBuffers(): boolean {
-  try {
-    return typeof hash === 'function' && Buffer.isBuffer(hash('sha256', '', 'buffer'));
-  } catch {
-    return false;
-  }
-}
 
 /** How a login ended, for duplicates of its callback that wait for it. `user` unset: not signed in. */
 export interface LoginOutcome {
