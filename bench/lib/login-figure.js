@@ -57,28 +57,45 @@ async function loadLogins(appUrl, { concurrency, durationMs }) {
   };
 }
 
-/** options: { concurrency = 20, durationMs = 5000, rounds = 3, warmupMs = 1000 }. */
+/**
+ * options: { concurrency = 20, durationMs = 5000, rounds = 3, warmupMs = 1000 }.
+ *
+ * Each round starts a fresh pair of apps and loads both at the same time, `concurrency` logins each,
+ * each against its own sandbox. Both sides then run on the same machine at the same moment: this
+ * machine's speed drifts by 10% and more within seconds, and a process keeps a cost of its own for its
+ * whole life (the JIT's choices, memory layout). The baseline against itself, rounds of 4 s: one pair
+ * of processes, sides alternating, 0.90-1.25x per round; fresh pairs, alternating, 0.83-1.17x; fresh
+ * pairs at the same time, 0.96-1.07x (bench README, "Figure 4's method"). BENCH_AA=1 runs the baseline
+ * on both sides, to see that spread on the machine at hand.
+ */
 async function measureLogins({ concurrency = 20, durationMs = 5000, rounds = 3, warmupMs = 1000 } = {}) {
-  const sandbox = await startSandboxProcess({ rotateRefreshTokens: true, latencyMs: 0 });
-  const apps = {};
+  const kinds = ['ours', 'baseline'];
+  // One sandbox per side, so that each side's upstream calls are counted apart.
+  const sandboxes = {};
+  let apps = {};
   try {
-    for (const kind of ['ours', 'baseline']) {
-      apps[kind] = startChild(join(__dirname, 'login-app.js'), { env: { STRATEGY: kind, SANDBOX_URL: sandbox.url } });
-    }
-    const urls = {};
-    for (const kind of Object.keys(apps)) urls[kind] = (await apps[kind].ready).url;
-    for (const kind of Object.keys(apps)) await loadLogins(urls[kind], { concurrency, durationMs: warmupMs });
+    for (const kind of kinds) sandboxes[kind] = await startSandboxProcess({ rotateRefreshTokens: true, latencyMs: 0 });
     const perRound = [];
     for (let round = 0; round < rounds; round++) {
+      apps = {};
+      // Started in alternating order: the first process of a round has the machine to itself a moment longer.
+      for (const kind of round % 2 ? [...kinds].reverse() : kinds) {
+        apps[kind] = startChild(join(__dirname, 'login-app.js'), { env: { STRATEGY: process.env.BENCH_AA ? 'baseline' : kind, SANDBOX_URL: sandboxes[kind].url } });
+      }
+      const urls = {};
+      for (const kind of kinds) urls[kind] = (await apps[kind].ready).url;
+      await Promise.all(kinds.map((kind) => loadLogins(urls[kind], { concurrency, durationMs: warmupMs })));
+      const statsBefore = await Promise.all(kinds.map((kind) => sandboxes[kind].stats()));
+      const cpuBefore = await Promise.all(kinds.map((kind) => apps[kind].request({ cmd: 'cpu' })));
+      const results = await Promise.all(kinds.map((kind) => loadLogins(urls[kind], { concurrency, durationMs })));
+      const cpuAfter = await Promise.all(kinds.map((kind) => apps[kind].request({ cmd: 'cpu' })));
+      const statsAfter = await Promise.all(kinds.map((kind) => sandboxes[kind].stats()));
       const entry = {};
-      const order = round % 2 ? ['baseline', 'ours'] : ['ours', 'baseline'];
-      for (const kind of order) {
-        const before = (await sandbox.stats()).hubspot;
-        const cpuBefore = (await apps[kind].request({ cmd: 'cpu' })).cpu;
-        const result = await loadLogins(urls[kind], { concurrency, durationMs });
-        const cpuAfter = (await apps[kind].request({ cmd: 'cpu' })).cpu;
-        const after = (await sandbox.stats()).hubspot;
-        const cpuMs = (cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system) / 1000;
+      kinds.forEach((kind, i) => {
+        const result = results[i];
+        const cpuMs = (cpuAfter[i].cpu.user + cpuAfter[i].cpu.system - cpuBefore[i].cpu.user - cpuBefore[i].cpu.system) / 1000;
+        const before = statsBefore[i].hubspot;
+        const after = statsAfter[i].hubspot;
         const upstream = upstreamCalls({ hubspot: after }) - upstreamCalls({ hubspot: before });
         entry[kind] = {
           ...result,
@@ -88,8 +105,9 @@ async function measureLogins({ concurrency = 20, durationMs = 5000, rounds = 3, 
           identityCalls: after.identity - before.identity,
           tokenCalls: after.token - before.token,
         };
-      }
+      });
       perRound.push(entry);
+      await Promise.all(Object.values(apps).map((app) => app.stop()));
     }
     const side = (kind) => {
       const rs = perRound.map((r) => r[kind]);
@@ -108,10 +126,10 @@ async function measureLogins({ concurrency = 20, durationMs = 5000, rounds = 3, 
         logins: rs.reduce((n, r) => n + r.logins, 0),
       };
     };
-    return { concurrency, durationMs, rounds, ours: side('ours'), baseline: side('baseline'), perRound };
+    return { concurrency, durationMs, rounds, warmupMs, simultaneous: true, aa: Boolean(process.env.BENCH_AA), ours: side('ours'), baseline: side('baseline'), perRound };
   } finally {
     await Promise.all(Object.values(apps).map((a) => a.stop()));
-    await sandbox.stop();
+    await Promise.all(Object.values(sandboxes).map((sandbox) => sandbox.stop()));
   }
 }
 
