@@ -63,7 +63,8 @@ export function stateClaimKey(namespace: string, state: string): string {
 
 /**
  * The key of a state in the process's own claim record and logins in flight, from the state's SHA-256
- * (base64url, as `sha256` gives it: the callback computes it anyway to find its pending login). Only this process reads it.
+ * (base64url, as `sha256` gives it: the callback computes it anyway to find its pending login). Only
+ * this process reads it.
  */
 export function localClaimKey(namespace: string, stateDigest: string): string {
   return `${namespace}\0${stateDigest}`;
