@@ -26,6 +26,21 @@ describe('watchDeadline', () => {
     expect(expired).toBe(true);
   });
 
+  it('lets go of the callback (and the request it holds) once a deadline is unwatched or has expired', async () => {
+    const cancelled = watchDeadline(Date.now() + 1_000, () => undefined);
+    unwatch(cancelled);
+    expect(cancelled.expire).toBeUndefined();
+    let calls = 0;
+    const passed = watchDeadline(Date.now() + 10, () => calls++);
+    await sleep(40);
+    expect(calls).toBe(1);
+    expect(passed.expire).toBeUndefined();
+    // The request settles after its deadline fired: unwatching again changes nothing.
+    unwatch(passed);
+    expect(calls).toBe(1);
+    expect(watchedCount()).toBe(0);
+  });
+
   it('keeps watching the later deadlines after each expiry', async () => {
     const expired: number[] = [];
     const now = Date.now();
