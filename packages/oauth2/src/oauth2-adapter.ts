@@ -38,7 +38,13 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
     // chunk of the published bundle, scripts/bundle.js) are then loaded by the first login, not by startup.
     #tokenClient: TokenClient | undefined;
     readonly #tokenClientOptions: TokenClientOptions;
-    readonly #delivering = new Map<string, TokenSet>();
+    /**
+     * The TokenSet being handed to passport right now. A field, not a Map by access token: a delivery is
+     * synchronous (one at a time), and a Map that takes and drops an entry per login keeps every entry
+     * it ever held reachable until the next full collection (V8 links each replaced hash table to its
+     * successor), which promoted each login's TokenSet to the old generation.
+     */
+    #delivering: TokenSet | undefined;
 
     constructor(
       clientId: string,
@@ -74,7 +80,8 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
     }
 
     tokenSetFor(accessToken: string): TokenSet | undefined {
-      return this.#delivering.get(accessToken);
+      const delivering = this.#delivering;
+      return delivering !== undefined && delivering.accessToken === accessToken ? delivering : undefined;
     }
 
     override getOAuthAccessToken(code: string, paramsOrCallback: TokenRequestParams | AccessTokenCallback, maybeCallback?: AccessTokenCallback): void {
@@ -99,11 +106,12 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
             const results: Record<string, unknown> = {};
             for (const key in tokenSet.raw) if (key !== 'refresh_token') results[key] = tokenSet.raw[key];
             results.tokenSet = tokenSet;
-            this.#delivering.set(tokenSet.accessToken, tokenSet);
+            const outer = this.#delivering;
+            this.#delivering = tokenSet;
             try {
               callback(null as unknown as Error, tokenSet.accessToken, tokenSet.refreshToken, results);
             } finally {
-              this.#delivering.delete(tokenSet.accessToken);
+              this.#delivering = outer;
             }
           }),
         (error: Error) => process.nextTick(callback, error),

@@ -134,6 +134,10 @@ export type TokenParams = Record<string, unknown> & { tokenSet: TokenSet };
 
 type Done = (err?: unknown, profile?: Profile) => void;
 
+/** The TokenSet of the login whose profile is being loaded, on passport's per-request object. */
+const LOGIN_TOKEN_SET = Symbol('passport-martech.loginTokenSet');
+type LoginScoped = { [LOGIN_TOKEN_SET]?: TokenSet };
+
 /** What makes two client settings the same client (useClient). */
 const CLIENT_FIELDS = ['authorizationURL', 'tokenURL', 'clientID', 'clientSecret', 'clientAuthentication'] as const;
 
@@ -162,8 +166,6 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   protected readonly userProfileURL: string | undefined;
   /** The `apiBaseURL` option, or the provider's default (undefined when it has none). */
   readonly apiBaseURL: string | undefined;
-  /** Token sets of logins whose profile is being loaded, by access token (see _loadUserProfile). */
-  private readonly _profileTokenSets = new Map<string, TokenSet>();
   /** MCP discovery and registration, when on (mcp-connection.ts). */
   private readonly _mcp: McpConnection | undefined;
   /** Builds the token client adapter for a client authentication method (MCP clients switch). */
@@ -428,7 +430,8 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
 
   /** passport-oauth2's hook: loads the profile, with the login's TokenSet at hand when there is one. */
   override userProfile(accessToken: string, done: Done): void {
-    const tokenSet = this._profileTokenSets.get(accessToken);
+    const held = (this as LoginScoped)[LOGIN_TOKEN_SET];
+    const tokenSet = held !== undefined && held.accessToken === accessToken ? held : undefined;
     if (tokenSet) {
       // A profile the token response already holds needs no request, so no promise either.
       let immediate: Profile | undefined;
@@ -539,14 +542,19 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   /**
    * passport-oauth2 hands only the access token to the profile step; the token response arrives just
    * before, in the same tick. It is picked up here so userProfile() can use it (identities read from
-   * token responses).
+   * token responses). It is kept on `this`, which is the object passport makes for each authenticate()
+   * call (Object.create(strategy)), so concurrent logins never share it; userProfile() uses it only for
+   * the same access token. Not a Map by access token: a Map that takes and drops an entry per login
+   * keeps every entry it held reachable until the next full collection (V8 links each replaced hash
+   * table to its successor), which promoted each login's TokenSet to the old generation.
    */
   _loadUserProfile(accessToken: string, done: Done): void {
     const tokenSet = (this as unknown as PassportOAuth2Internals)._oauth2.tokenSetFor?.(accessToken);
-    if (tokenSet) this._profileTokenSets.set(accessToken, tokenSet);
+    const scoped = this as LoginScoped;
+    if (tokenSet) scoped[LOGIN_TOKEN_SET] = tokenSet;
     const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
     parent._loadUserProfile.call(this, accessToken, (err, profile) => {
-      this._profileTokenSets.delete(accessToken);
+      if (tokenSet && scoped[LOGIN_TOKEN_SET] === tokenSet) scoped[LOGIN_TOKEN_SET] = undefined;
       done(err, profile);
     });
   }
