@@ -73,6 +73,11 @@ async function start(agent: request.Agent, path = '/auth/test'): Promise<URL> {
 
 const tokenRequests = () => provider.requestsTo('/oauth/token');
 
+async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!condition()) throw new Error('condition not reached');
+}
+
 describe('the redirect to the provider', () => {
   it('carries client_id, redirect_uri, response_type=code, scope with the separator, state and an S256 challenge', async () => {
     const { agent } = setup();
@@ -468,6 +473,34 @@ describe('profile sources', () => {
       _raw: JSON.stringify({ expires_in: 60, account_id: 987, email: 'api@example.com' }),
       _json: { expires_in: 60, account_id: 987, email: 'api@example.com' },
     });
+  });
+
+  it('gives each of two overlapping logins the identity of its own token response', async () => {
+    // Each code gets its own token and account; an asynchronous skipUserProfile holds the first login's
+    // profile step until the second one has finished, so the two profile steps interleave.
+    provider.route('POST', '/oauth/token', (req, res) => {
+      const tab = String(bodyOf(req).code).split('-')[2];
+      sendJson(res, 200, { access_token: `token-of-tab-${tab}`, expires_in: 60, account_id: 700 + Number(tab) });
+    });
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const skipUserProfile = (accessToken: string, done: (err: unknown, skip: boolean) => void) => {
+      if (accessToken === 'token-of-tab-0') void firstHeld.then(() => done(null, false));
+      else setImmediate(() => done(null, false));
+    };
+    const { agent, calls } = setup({ skipUserProfile } as Partial<ProviderStrategyOptions>, { userProfileURL: undefined });
+    const states = [(await start(agent)).searchParams.get('state')!, (await start(agent)).searchParams.get('state')!];
+    const first = agent.get('/auth/test/report').query({ code: 'code-tab-0-000000', state: states[0] }).then((r) => r);
+    await waitFor(() => tokenRequests().length === 1);
+    const second = await agent.get('/auth/test/report').query({ code: 'code-tab-1-000000', state: states[1] });
+    releaseFirst();
+    const results = [await first, second];
+    expect(results.map((r) => r.body.outcome)).toEqual(['success', 'success']);
+    expect(calls.map((c) => [c.accessToken, c.profile.id])).toEqual([
+      ['token-of-tab-1', '701'],
+      ['token-of-tab-0', '700'],
+    ]);
+    expect(provider.requestsTo('/userinfo')).toEqual([]);
   });
 
   it('PROFILE_UNAVAILABLE when there is neither an identity endpoint nor identity fields', async () => {
