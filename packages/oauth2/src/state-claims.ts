@@ -15,6 +15,9 @@ export interface StateClaimStore {
   claim(key: string, ttlMs: number): Promise<boolean> | boolean;
 }
 
+/** The tables of claims and logins in flight drop expired entries at most this often. */
+const SWEEP_INTERVAL_MS = 1000;
+
 /**
  * The in-process claim record every built-in state store uses first (one per process, shared by every
  * strategy, so two apps in one process are covered too). Entries live as long as the state could still
@@ -24,10 +27,13 @@ export class MemoryStateClaims implements StateClaimStore {
   readonly #expiries = new Map<string, number>();
   /** The earliest expiry the table may hold: nothing to sweep before it. */
   #nextExpiry = Infinity;
+  #sweepAfter = 0;
 
   claim(key: string, ttlMs: number): boolean {
     const now = Date.now();
-    if (now >= this.#nextExpiry) this.#sweep(now);
+    // claim() checks expiry itself: sweeping at most once per SWEEP_INTERVAL_MS only keeps spent entries a
+    // little longer, instead of walking the table on nearly every claim once entries start expiring.
+    if (now >= this.#nextExpiry && now >= this.#sweepAfter) this.#sweep(now);
     const expiresAt = this.#expiries.get(key);
     if (expiresAt !== undefined && expiresAt > now) return false;
     this.#expiries.delete(key);
@@ -44,6 +50,7 @@ export class MemoryStateClaims implements StateClaimStore {
   #sweep(now: number): void {
     // Insertion order is expiry order for one TTL; an entry with a longer TTL only delays the sweep.
     this.#nextExpiry = Infinity;
+    this.#sweepAfter = now + SWEEP_INTERVAL_MS;
     for (const [key, expiresAt] of this.#expiries) {
       if (expiresAt > now) {
         this.#nextExpiry = expiresAt;
@@ -62,12 +69,13 @@ export function stateClaimKey(namespace: string, state: string): string {
 }
 
 /**
- * The key of a state in the process's own claim record and logins in flight, from the state's SHA-256
- * (base64url, as `sha256` gives it: the callback computes it anyway to find its pending login). Only
- * this process reads it.
+ * The key of a state in the process's own claim record and logins in flight: the state's SHA-256
+ * (base64url, as `sha256` gives it), which the callback computes anyway to find its pending login. No
+ * namespace is needed: it is the digest of a random 192-bit state, which no other store or strategy
+ * ever holds. Only this process reads it; the shared store's key is stateClaimKey's.
  */
-export function localClaimKey(namespace: string, stateDigest: string): string {
-  return `${namespace}\0${stateDigest}`;
+export function localClaimKey(stateDigest: string): string {
+  return stateDigest;
 }
 
 /**
@@ -91,10 +99,10 @@ const MAX_IN_FLIGHT_MS = 10 * 60 * 1000;
 interface InFlight {
   /** When the winner began (for the abandoned-login bound) or settled (for the grace period). */
   at: number;
-  outcome?: LoginOutcome;
+  outcome: LoginOutcome | undefined;
   /** Made only when a duplicate waits: most logins have none. */
-  promise?: Promise<LoginOutcome>;
-  resolve?: (outcome: LoginOutcome) => void;
+  promise: Promise<LoginOutcome> | undefined;
+  resolve: ((outcome: LoginOutcome) => void) | undefined;
 }
 
 /**
@@ -110,12 +118,15 @@ export class InFlightLogins {
   #sweepTimer: NodeJS.Timeout | undefined;
   /** The earliest deadline of an entry: no sweep before it. */
   #nextDeadline = Infinity;
+  #sweepAfter = 0;
 
   /** Registers the winner; the returned function settles it (once). */
   begin(key: string): (outcome: LoginOutcome) => void {
     const now = Date.now();
-    if (now >= this.#nextDeadline) this.#sweep(now);
-    const entry: InFlight = { at: now };
+    // waitFor() checks expiry itself, so sweeps may wait (as in MemoryStateClaims.claim).
+    if (now >= this.#nextDeadline && now >= this.#sweepAfter) this.#sweep(now);
+    // Every field from the start: one shape for all entries, no property storage added when it settles.
+    const entry: InFlight = { at: now, outcome: undefined, promise: undefined, resolve: undefined };
     this.#logins.delete(key);
     this.#logins.set(key, entry);
     this.#nextDeadline = Math.min(this.#nextDeadline, now + MAX_IN_FLIGHT_MS);
@@ -171,6 +182,7 @@ export class InFlightLogins {
   }
 
   #sweep(now: number): void {
+    this.#sweepAfter = now + SWEEP_INTERVAL_MS;
     // Unsettled entries (10 min) and settled ones (5 s) are each in deadline order; one pass of the
     // oldest entries drops what has expired and stops at the first live one of each kind.
     let next = Infinity;

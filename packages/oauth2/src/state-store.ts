@@ -142,7 +142,7 @@ export class SessionStateStore {
     };
     // The process's own record is keyed by the digest already at hand (no second hash per login); the
     // shared store's key is stateClaimKey's, which every process of a rolling deploy computes alike.
-    const local = this.#claimLocally(req, localClaimKey(this.#key, provided!));
+    const local = this.#claimLocally(req, localClaimKey(provided!));
     // Without a shared claim store (one process) the local claim is the answer, given at once as
     // passport-oauth2's own stores give theirs: no promise and no extra tick per login.
     if (local !== true || !this.#stateClaims) return answer(local);

@@ -214,6 +214,21 @@ describe('MemoryStateClaims', () => {
     claims.claim('new', 10);
     expect(claims.size).toBe(1);
   });
+
+  it('sweeps at most once a second, and an expired key that is still held is granted again', async () => {
+    const claims = new MemoryStateClaims();
+    claims.claim('first', 10);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    claims.claim('second', 10); // sweeps 'first'
+    expect(claims.size).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    claims.claim('third', 10); // within a second of the last sweep: 'second' is expired but still held
+    expect(claims.size).toBe(2);
+    expect(claims.claim('second', 10)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1_050));
+    claims.claim('fourth', 10);
+    expect(claims.size).toBe(1);
+  });
 });
 
 describe('session regeneration at login while another tab has a login pending', () => {

@@ -122,7 +122,7 @@ describe('SessionStateStore: a state already claimed with no login in flight her
     const store = new SessionStateStore({ key: 'oauth2:test', localClaims, inFlight: new InFlightLogins() });
     const req = { session: {} } as never;
     const state = await new Promise<string>((resolve, reject) => store.store(req, undefined, undefined, {}, (err, s) => (err ? reject(err) : resolve(s as string))));
-    localClaims.claim(localClaimKey('oauth2:test', createHash('sha256').update(state).digest('base64url')), 60_000);
+    localClaims.claim(localClaimKey(createHash('sha256').update(state).digest('base64url')), 60_000);
     const [ok, info] = await new Promise<[unknown, unknown]>((resolve) => store.verify(req, state, {}, (_err, result, details) => resolve([result, details])));
     expect(ok).toBe(false);
     expect(info).toEqual({ message: 'Unable to verify authorization request state: it is unknown, expired or already used.' });
