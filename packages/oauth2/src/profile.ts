@@ -45,9 +45,20 @@ const TOKEN_KEYS = ['access_token', 'refresh_token', 'id_token', 'token'];
  * `extraTokenKeys` names the provider's own token material.
  */
 export function withoutTokens(json: Record<string, unknown>, extraTokenKeys: readonly string[] = []): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(json)) if (!TOKEN_KEYS.includes(key) && !extraTokenKeys.includes(key)) out[key] = value;
-  return out;
+  return copyWithoutTokens(json, extraTokenKeys).json;
+}
+
+/** The copy, and whether anything was left out. One pass over the document (this runs once per login). */
+function copyWithoutTokens(document: Record<string, unknown>, extraTokenKeys: readonly string[]): { json: Record<string, unknown>; removed: boolean } {
+  const json: Record<string, unknown> = {};
+  let removed = false;
+  for (const key of Object.keys(document)) {
+    if (TOKEN_KEYS.includes(key) || extraTokenKeys.includes(key)) removed = true;
+    // JSON.parse makes "__proto__" an own key; assigned, it would replace the copy's prototype instead.
+    else if (key === '__proto__') Object.defineProperty(json, key, { value: document[key], enumerable: true, writable: true, configurable: true });
+    else json[key] = document[key];
+  }
+  return { json, removed };
 }
 
 /**
@@ -55,19 +66,15 @@ export function withoutTokens(json: Record<string, unknown>, extraTokenKeys: rea
  * received) kept only when nothing had to be removed; otherwise the cleaned document, serialized.
  */
 export function cleanIdentity(document: Record<string, unknown>, raw?: string, extraTokenKeys: readonly string[] = []): { json: Record<string, unknown>; raw: string } {
-  const json = withoutTokens(document, extraTokenKeys);
-  const removed = Object.keys(json).length !== Object.keys(document).length;
+  const { json, removed } = copyWithoutTokens(document, extraTokenKeys);
   return { json, raw: raw !== undefined && !removed ? raw : JSON.stringify(json) };
 }
 
 export function emailList(...candidates: unknown[]): Profile['emails'] {
-  const seen = new Set<string>();
   const emails: Profile['emails'] = [];
+  // A handful of candidates at most: a scan, not a Set per login.
   for (const value of candidates) {
-    if (isEmail(value) && !seen.has(value)) {
-      seen.add(value);
-      emails.push({ value });
-    }
+    if (isEmail(value) && !emails.some((email) => email.value === value)) emails.push({ value });
   }
   return emails;
 }

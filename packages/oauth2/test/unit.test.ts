@@ -5,6 +5,8 @@ import {
   STATE_TTL_MS,
   SessionStateStore,
   bodyExcerpt,
+  cleanIdentity,
+  emailList,
   expiresWithin,
   joinURL,
   normalizeScope,
@@ -157,6 +159,27 @@ describe('profileFromTokenResponse', () => {
 
   it('is undefined when nothing identifies the user', () => {
     expect(profileFromTokenResponse('p', { access_token: 'at', refresh_token: 'rt', expires_in: 1 })).toBeUndefined();
+  });
+});
+
+describe('cleanIdentity / emailList', () => {
+  it('drops token keys (and the provider\'s own), keeps the raw text only when nothing was dropped', () => {
+    const document = { user: 'a@x.test', token: 't', access_token: 'at', signature: 's', hub_id: 1 };
+    expect(cleanIdentity(document, 'RAW', ['signature'])).toEqual({ json: { user: 'a@x.test', hub_id: 1 }, raw: '{"user":"a@x.test","hub_id":1}' });
+    expect(cleanIdentity({ user: 'a@x.test' }, 'RAW')).toEqual({ json: { user: 'a@x.test' }, raw: 'RAW' });
+  });
+
+  it('copies a "__proto__" key from JSON as a plain key, never as the copy\'s prototype', () => {
+    const document = JSON.parse('{"__proto__": {"polluted": true}, "access_token": "at", "id": 1}') as Record<string, unknown>;
+    const { json, raw } = cleanIdentity(document);
+    expect(Object.getPrototypeOf(json)).toBe(Object.prototype);
+    expect((json as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.keys(json)).toEqual(['__proto__', 'id']);
+    expect(JSON.parse(raw)).toEqual(JSON.parse('{"__proto__": {"polluted": true}, "id": 1}'));
+  });
+
+  it('lists each valid address once, in order', () => {
+    expect(emailList('a@x.test', 'not an email', undefined, 'b@x.test', 'a@x.test')).toEqual([{ value: 'a@x.test' }, { value: 'b@x.test' }]);
   });
 });
 
