@@ -10,6 +10,7 @@ import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
 import { MemoryStateClaims, ProviderStrategyOptions, StateClaimStore, stateClaimKey } from '../src/provider-kit';
+import { InFlightLogins } from '../src/state-claims';
 import { ACCESS_TOKEN, AUTH_CODE, REFRESH_TOKEN, TestStrategy, bodyOf, fakeProviderForFile, sendJson } from './helpers';
 
 const fake = fakeProviderForFile();
@@ -228,6 +229,53 @@ describe('MemoryStateClaims', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_050));
     claims.claim('fourth', 10);
     expect(claims.size).toBe(1);
+  });
+});
+
+describe('InFlightLogins', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('gives a waiting duplicate the outcome, and a late one the outcome for 5 s after it settled', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const logins = new InFlightLogins();
+    const settle = logins.begin('k');
+    const waiting = logins.waitFor('k');
+    settle({ user: { id: 'u' }, info: { message: 'hi' } });
+    await expect(waiting).resolves.toEqual({ user: { id: 'u' }, info: { message: 'hi' } });
+    jest.setSystemTime(1_000_000 + 4_900);
+    await expect(logins.waitFor('k')).resolves.toEqual({ user: { id: 'u' }, info: { message: 'hi' } });
+    jest.setSystemTime(1_000_000 + 5_000);
+    expect(logins.waitFor('k')).toBeUndefined();
+  });
+
+  it('drops settled logins after the grace period, by the shared timer when no other login comes', () => {
+    jest.useFakeTimers({ now: 2_000_000 });
+    const logins = new InFlightLogins();
+    for (let i = 0; i < 2_000; i++) logins.begin(`early${i}`)({ user: { id: i } });
+    jest.advanceTimersByTime(3_000);
+    for (let i = 0; i < 1_000; i++) logins.begin(`late${i}`)({ user: { id: i } });
+    expect(logins.size).toBe(3_000);
+    jest.advanceTimersByTime(2_100);
+    // The early ones are gone, the late ones kept.
+    expect(logins.size).toBe(1_000);
+    jest.advanceTimersByTime(5_100);
+    expect(logins.size).toBe(0);
+  });
+
+  it('keeps a login in progress, and ends one that never settles after 10 minutes as not signed in', async () => {
+    jest.useFakeTimers({ now: 3_000_000 });
+    const logins = new InFlightLogins();
+    logins.begin('stuck');
+    const waiting = logins.waitFor('stuck');
+    for (let i = 0; i < 10; i++) logins.begin(`done${i}`)({ user: { id: i } });
+    jest.setSystemTime(3_000_000 + 6_000);
+    logins.begin('later');
+    expect(logins.size).toBe(2); // 'stuck' and 'later'; the settled ones are gone
+    jest.setSystemTime(3_000_000 + 10 * 60_000);
+    logins.begin('much-later');
+    await expect(waiting).resolves.toEqual({});
+    expect(logins.waitFor('stuck')).toBeUndefined();
+    expect(logins.size).toBe(2); // 'later' and 'much-later'
   });
 });
 
