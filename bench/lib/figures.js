@@ -102,7 +102,7 @@ const FIGURES = [
     number: 4,
     title: 'Login throughput and latency: complete logins against the sandbox, concurrency 20 per side, both sides at once',
     baseline: 'plain passport-oauth2 Strategy (state + PKCE) on the same endpoints',
-    settings: { full: { rounds: 8, durationMs: 4000, concurrency: 20, warmupMs: 2000 }, quick: { rounds: 1, durationMs: 2000, concurrency: 20, warmupMs: 500 } },
+    settings: { full: { rounds: 8, durationMs: 4000, concurrency: 20, warmupMs: 8000 }, quick: { rounds: 1, durationMs: 2000, concurrency: 20, warmupMs: 500 } },
     run: (settings) => measureLogins(settings),
     rows(s) {
       return [
