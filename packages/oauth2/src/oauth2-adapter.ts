@@ -40,9 +40,9 @@ export function createOAuth2Adapter(settings: AdapterSettings): TokenClientOAuth
     readonly #tokenClientOptions: TokenClientOptions;
     /**
      * The TokenSet being handed to passport right now. A field, not a Map by access token: a delivery is
-     * synchronous (one at a time), and a Map that takes and drops an entry per login keeps every entry
-     * it ever held reachable until the next full collection (V8 links each replaced hash table to its
-     * successor), which promoted each login's TokenSet to the old generation.
+     * synchronous (one at a time), and a long-lived Map that takes and drops an entry per login was
+     * measured to keep its entries reachable by young-generation collections (bench README, figure 4),
+     * which promoted each login's TokenSet to the old generation.
      */
     #delivering: TokenSet | undefined;
 
