@@ -65,7 +65,8 @@ async function loadLogins(appUrl, { concurrency, durationMs }) {
  * machine's speed drifts by 10% and more within seconds, and a process keeps a cost of its own for its
  * whole life (the JIT's choices, memory layout). The baseline against itself, rounds of 4 s: one pair
  * of processes, sides alternating, 0.90-1.25x per round; fresh pairs, alternating, 0.83-1.17x; fresh
- * pairs at the same time, 0.96-1.07x (bench README, "Figure 4's method"). BENCH_AA=1 runs the baseline
+ * pairs at the same time, 0.96-1.07x (2 s warm-up; with 8 s and fresh sandboxes, 0.93-1.04x; bench README,
+ * "Figure 4's method"). BENCH_AA=1 runs the baseline
  * on both sides, to see that spread on the machine at hand.
  */
 async function measureLogins({ concurrency = 20, durationMs = 5000, rounds = 3, warmupMs = 1000 } = {}) {

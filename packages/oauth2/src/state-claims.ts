@@ -69,16 +69,6 @@ export function stateClaimKey(namespace: string, state: string): string {
 }
 
 /**
- * The key of a state in the process's own claim record and logins in flight: the state's SHA-256
- * (base64url, as `sha256` gives it), which the callback computes anyway to find its pending login. No
- * namespace is needed: it is the digest of a random 192-bit state, which no other store or strategy
- * ever holds. Only this process reads it; the shared store's key is stateClaimKey's.
- */
-export function localClaimKey(stateDigest: string): string {
-  return stateDigest;
-}
-
-/**
  * SHA-256 of a string, base64url. Node 20.12+ has the one-shot `crypto.hash` (no Hash object per call:
  * about a third of createHash's CPU for a state-sized input); older Node 20 releases use createHash.
  */

@@ -8,7 +8,6 @@ import {
   StateClaimStore,
   processInFlightLogins,
   processStateClaims,
-  localClaimKey,
   settleByRequest,
   sha256,
   stateClaimKey,
@@ -140,9 +139,11 @@ export class SessionStateStore {
       if (claimed) Object.defineProperty(info, AWAIT_LOGIN, { value: claimed.firstCopy, enumerable: false });
       callback(null, false, info);
     };
-    // The process's own record is keyed by the digest already at hand (no second hash per login); the
-    // shared store's key is stateClaimKey's, which every process of a rolling deploy computes alike.
-    const local = this.#claimLocally(req, localClaimKey(provided!));
+    // The process's own records (claims, logins in flight) are keyed by the state's digest, already at
+    // hand: no second hash and no string built per login, and no namespace needed, since no other store or
+    // strategy holds the digest of this random 192-bit state. The shared store's key is stateClaimKey's,
+    // which every process of a rolling deploy computes alike.
+    const local = this.#claimLocally(req, provided!);
     // Without a shared claim store (one process) the local claim is the answer, given at once as
     // passport-oauth2's own stores give theirs: no promise and no extra tick per login.
     if (local !== true || !this.#stateClaims) return answer(local);

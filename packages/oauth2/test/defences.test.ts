@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import request from 'supertest';
 import { MemoryStateClaims, OAuthRequestError, SessionStateStore, TokenClient } from '../src/provider-kit';
 import { createHash } from 'node:crypto';
-import { InFlightLogins, localClaimKey } from '../src/state-claims';
+import { InFlightLogins } from '../src/state-claims';
 import { ACCESS_TOKEN, AUTH_CODE, CLIENT_SECRET, FakeServer, TestStrategy, buildApp, expectNoSecrets, fakeProviderForFile, startFakeServer } from './helpers';
 
 const fake = fakeProviderForFile();
@@ -122,7 +122,8 @@ describe('SessionStateStore: a state already claimed with no login in flight her
     const store = new SessionStateStore({ key: 'oauth2:test', localClaims, inFlight: new InFlightLogins() });
     const req = { session: {} } as never;
     const state = await new Promise<string>((resolve, reject) => store.store(req, undefined, undefined, {}, (err, s) => (err ? reject(err) : resolve(s as string))));
-    localClaims.claim(localClaimKey(createHash('sha256').update(state).digest('base64url')), 60_000);
+    // The process's own claim record is keyed by the state's digest.
+    localClaims.claim(createHash('sha256').update(state).digest('base64url'), 60_000);
     const [ok, info] = await new Promise<[unknown, unknown]>((resolve) => store.verify(req, state, {}, (_err, result, details) => resolve([result, details])));
     expect(ok).toBe(false);
     expect(info).toEqual({ message: 'Unable to verify authorization request state: it is unknown, expired or already used.' });
