@@ -17,8 +17,8 @@
  *   ./provider-kit.js, so a process that loads both still has one copy of each class (`instanceof`).
  * - Parts a strategy's require() and construction never run are separate bundles loaded on first use
  *   (LAZY_CHUNKS: what a login runs in dist/login-requests.js; MCP discovery, registration and connection
- *   in dist/mcp-client.js; the cookie state store in dist/cookie-state.js). In the kit's bundle an import of one of their modules is a small stand-in
- *   whose getters require the chunk when a name is first read; the chunk takes every other module from
+ *   in dist/mcp-client.js; the cookie state store in dist/cookie-state.js). In the kit's bundle each read
+ *   of one of their names loads the chunk if it is not loaded yet (readChunksAtUse); the chunk takes every other module from
  *   the kit's bundle (handed over under a symbol, KIT_MODULES). So `require()` of a strategy compiles
  *   less, and a process still holds one copy of each class and of each per-process table. The source
  *   files import each other as usual (tsc and the tests see ordinary static imports).
@@ -65,14 +65,19 @@ async function bundle(name) {
   const chunks = LAZY_CHUNKS[name] ?? [];
   const lazy = [];
   const shared = new Set();
-  for (const chunk of chunks) lazy.push({ ...chunk, exports: await buildChunk(dir, chunk, extra[0], shared) });
+  const liveBinding = readdirSync(join(dir, 'src')).find((file) => /^export (let|var) /m.test(readFileSync(join(dir, 'src', file), 'utf8')));
+  if (liveBinding) throw new Error(`${name}/src/${liveBinding} exports a let or var: exportOwnNamesAsValues would hand out its first value only`);
+  for (const chunk of chunks) {
+    await buildChunk(dir, chunk, extra[0], shared);
+    lazy.push(chunk);
+  }
   // The stand-ins' few lines are named in the kit's source map after their chunk's first module.
   const standIns = Object.fromEntries(lazy.map((chunk) => [`lazy-chunk:${chunk.name}`, `../src/${chunk.modules[0]}.ts`]));
   for (const entry of extra) {
     if (lazy.length === 0) await build(dir, entry, []);
     else {
       await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
-      importStandInsDirectly(join(dist, `${entry}.js`), lazy);
+      readChunksAtUse(join(dist, `${entry}.js`), lazy);
     }
   }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
@@ -107,6 +112,7 @@ async function build(dir, entry, plugins, entryPoints = [join(dir, 'src', `${ent
     plugins,
   });
   exportInPlace(outfile);
+  exportOwnNamesAsValues(outfile);
   if (Object.keys(renamedSources).length > 0) {
     const map = JSON.parse(readFileSync(`${outfile}.map`, 'utf8'));
     map.sources = map.sources.map((source) => renamedSources[source] ?? source);
@@ -117,8 +123,7 @@ async function build(dir, entry, plugins, entryPoints = [join(dir, 'src', `${ent
 /**
  * A lazy chunk's bundle: its modules (the first is the entry; it and the others are all bundled), with
  * every other relative import taken at run time from the kit's bundle, whose modules it hands to its
- * chunks under KIT_MODULES (`shared` collects which). Returns the names the chunk exports (what the
- * kit's stand-in offers).
+ * chunks under KIT_MODULES (`shared` collects which).
  */
 async function buildChunk(dir, chunk, kit, shared) {
   const src = join(dir, 'src');
@@ -158,7 +163,6 @@ async function buildChunk(dir, chunk, kit, shared) {
   const entry = join(src, `${chunk.modules[0]}.ts`);
   // The stand-in lines that fetch a module from the kit are named in the map after that module.
   await build(dir, chunk.name, [outsideChunk, reexport(entry, chunk.modules.slice(1))], [entry], fromKit);
-  return [...names];
 }
 
 /**
@@ -175,7 +179,8 @@ function shareWithChunks(dir, entry, shared) {
         const modules = [...shared];
         const lines = [
           ...modules.map((module, i) => `import * as kitModule${i} from './${module}';`),
-          `Object.defineProperty(module.exports, Symbol.for(${JSON.stringify(KIT_MODULES)}), { value: { ${modules.map((module, i) => `${JSON.stringify(module)}: kitModule${i}`).join(', ')} } });`,
+          // Getters: a module of a lazy chunk is handed over only when a chunk reads it (readChunksAtUse).
+          `Object.defineProperty(module.exports, Symbol.for(${JSON.stringify(KIT_MODULES)}), { value: { ${modules.map((module, i) => `get ${JSON.stringify(module)}() { return kitModule${i}; }`).join(', ')} } });`,
         ];
         // Appended after the file's own lines, so the source map's lines for the file stay its lines.
         return { contents: `${readFileSync(file, 'utf8')}\n${lines.join('\n')}\n`, loader: 'ts' };
@@ -200,8 +205,9 @@ function reexport(entry, modules) {
 }
 
 /**
- * In the kit's bundle, an import of a lazy chunk's module becomes a stand-in whose getters require the
- * chunk's bundle the first time one of its names is read (a constructor, a function, a constant).
+ * In the kit's bundle, an import of a lazy chunk's module becomes a module that requires the chunk's
+ * bundle, which esbuild runs the first time it is called (readChunksAtUse puts the calls where the
+ * chunk's names are read).
  */
 function loadOnFirstUse(dir, chunks) {
   const byFile = new Map();
@@ -216,22 +222,9 @@ function loadOnFirstUse(dir, chunks) {
       });
       build.onLoad({ filter: /.*/, namespace: 'lazy-chunk' }, (args) => {
         const chunk = chunks.find((c) => c.name === args.path);
-        return {
-          loader: 'js',
-          resolveDir: join(dir, 'src'),
-          // Once loaded, each name becomes a plain value: a getter would cost a call and a lookup by name
-          // on every read, and the login path reads these names several dozen times per login.
-          contents: `const names = ${JSON.stringify(chunk.exports)};
-let chunk;
-function load() {
-  if (chunk) return chunk;
-  chunk = require('./${chunk.name}.js');
-  for (const name of names) Object.defineProperty(exports, name, { enumerable: true, value: chunk[name] });
-  return chunk;
-}
-for (const name of names) Object.defineProperty(exports, name, { enumerable: true, configurable: true, get: () => load()[name] });
-`,
-        };
+        // esbuild wraps this in a function it calls on first use (`require_<chunk>()`); readChunksAtUse
+        // below makes every import of the chunk's modules such a call at the place a name is read.
+        return { loader: 'js', contents: `module.exports = require('./${chunk.name}.js');\n` };
       });
     },
   };
@@ -250,20 +243,31 @@ const kitFileDirectly = {
 };
 
 /**
- * esbuild reads each import of a stand-in (a CommonJS module) through `__toESM(require_<chunk>())`, a new
- * object with a getter per name at every import site, made at every load of the kit: about 20 of them,
- * each copying the chunk's 60-odd names. The imports only read names, so each takes the stand-in itself
- * (same getters; no `default` is read, which the check below makes sure of). Lines do not move.
+ * esbuild imports a lazy chunk's module at the top of the kit's bundle (`var import_x =
+ * __toESM(require_<chunk>())`), which would load the chunk with the kit. Instead each read of one of its
+ * names calls esbuild's wrapper where the name is read (`import_x.name` becomes `(require_<chunk>()).name`):
+ * the first call loads the chunk, later ones return its exports. So the kit's require() makes no object,
+ * getter or closure per chunk name. The only other use allowed is a getter that returns the module (the
+ * hand-over to the chunks, shareWithChunks); a `default` read or a module passed around fails the build.
+ * Lines do not move (an import's line is left empty); on a line that reads a chunk's name, the columns
+ * after it move by a few characters.
  */
-function importStandInsDirectly(file, chunks) {
+function readChunksAtUse(file, chunks) {
   let code = readFileSync(file, 'utf8');
   for (const chunk of chunks) {
     const load = `require_${chunk.name.replace(/-/g, '_')}`;
     const sites = new RegExp(`^var (\\w+) = __toESM\\(${load}\\(\\)\\);$`, 'gm');
-    for (const [, variable] of code.matchAll(sites)) {
-      if (new RegExp(`\\b${variable}\\.default\\b`).test(code)) throw new Error(`${file}: ${variable} reads the default export of a lazy chunk`);
+    const variables = [...code.matchAll(sites)].map((site) => site[1]);
+    code = code.replace(sites, '');
+    for (const variable of variables) {
+      code = code.replace(new RegExp(`(return )?\\b${variable}\\b(\\.default\\b|\\.[\\w$]+|;)?`, 'g'), (use, returned, after) => {
+        if (after === undefined || after === '.default' || (after === ';' && returned === undefined)) {
+          throw new Error(`${file}: ${variable} (lazy chunk ${chunk.name}) is used other than by reading a name: ${use}`);
+        }
+        // Parenthesized: `new import_x.Name()` must stay `new (require_x()).Name()`.
+        return use.replace(variable, `(${load}())`);
+      });
     }
-    code = code.replace(sites, (_line, variable) => `var ${variable} = ${load}();`);
   }
   writeFileSync(file, code);
 }
@@ -290,6 +294,35 @@ function exportInPlace(file) {
   const match = copy.exec(code);
   if (!match || code.split('__toCommonJS(').length !== 2) throw new Error(`${file}: esbuild's export block is not the one expected`);
   writeFileSync(file, code.replace(copy, `__defProp(${match[1]}, "__esModule", { value: true }); module.exports = ${match[1]};`));
+}
+
+/**
+ * esbuild's CommonJS output defines every export as a getter (`__export(x_exports, { name: () => name })`):
+ * a closure and a property definition per name when the bundle loads, and a call at every later read of
+ * the name through the module (a strategy reads the kit's names that way). A name the bundle defines
+ * itself (a class, function or constant: no source exports a `let`, which bundle() checks) is assigned as a
+ * value instead, on the same object, once the bundle's own code has run. A name read from another module
+ * (`() => import_x.name`, a re-export) keeps its getter, so a lazy chunk still loads only on first use.
+ * Lines do not move: the getters' lines are left empty, the assignment follows the last mapped line.
+ */
+function exportOwnNamesAsValues(file) {
+  let code = readFileSync(file, 'utf8');
+  const assignments = [];
+  code = code.replace(/^__export\((\w+), \{\n([\s\S]*?)\n\}\);$/gm, (block, target, body) => {
+    const values = [];
+    const getters = [];
+    for (const entry of body.split('\n').map((line) => line.trim().replace(/,$/, ''))) {
+      const own = /^("?[\w$]+"?): \(\) => ([\w$]+)$/.exec(entry);
+      if (own) values.push(own[1] === own[2] ? own[1] : `${own[1]}: ${own[2]}`);
+      else getters.push(entry);
+    }
+    if (values.length > 0) assignments.push(`Object.assign(${target}, { ${values.join(', ')} });`);
+    const kept = getters.length > 0 ? `__export(${target}, { ${getters.join(', ')} });` : '';
+    return kept + '\n'.repeat(block.split('\n').length - 1);
+  });
+  const mapComment = /^\/\/# sourceMappingURL=.*$/m.exec(code);
+  if (!mapComment) throw new Error(`${file}: no source map comment`);
+  writeFileSync(file, `${code.slice(0, mapComment.index)}${assignments.join('\n')}\n${code.slice(mapComment.index)}`);
 }
 
 Promise.all(PACKAGES.map(bundle)).catch((err) => {
