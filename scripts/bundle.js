@@ -48,9 +48,10 @@ const ENTRIES = { oauth2: ['provider-kit'] };
  */
 const LAZY_CHUNKS = {
   oauth2: [
-    // What a login runs (its legs, requests to the provider, state claims, profiles, redaction): neither
-    // require() nor a strategy's construction needs it (the token client is built on first use).
-    { name: 'login-requests', modules: ['callback-leg', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'deadlines', 'diagnostics', 'profile', 'redact'] },
+    // What a login runs (the strategy methods' request-time half, its legs, requests to the provider, state
+    // claims, profiles, redaction): neither require() nor a strategy's construction needs it (the token client
+    // is built on first use).
+    { name: 'login-requests', modules: ['callback-leg', 'login-leg', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'deadlines', 'diagnostics', 'profile', 'redact'] },
     { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
     { name: 'cookie-state', modules: ['cookie-state-store'] },
   ],

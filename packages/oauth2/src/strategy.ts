@@ -3,19 +3,31 @@ import type { Request } from 'express';
 // A named import: esbuild then requires passport-oauth2 as is, without copying its exports (a default
 // import of a CommonJS module is wrapped in __toESM at every load of the bundle).
 import { Strategy as OAuth2Strategy, type StateStore, type StrategyOptions, type VerifyFunction } from 'passport-oauth2';
-import { formEncode } from './form';
-import { ErrorBodyParser, ErrorCode, OAuthRequestError, OAuthTokenError, isOAuthError, parseRfc6749Error } from './errors';
-import { readJsonObject, requestProvider } from './http';
+import type { ErrorBodyParser, OAuthRequestError } from './errors';
 import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
-import { AuthenticateAttempt, CallbackAttempt, StateVerifier, answerErrorResponse, finishLogin, trackLoginOutcome } from './callback-leg';
-import { StartAttempt, StartLegSettings, startLeg } from './start-leg';
+import type { StateVerifier } from './callback-leg';
+import type { StartLegSettings } from './start-leg';
+import {
+  Done,
+  IdentityRequest,
+  LoginStrategy,
+  authenticateRequest,
+  defaultProfile,
+  loadUserProfile,
+  oauthError,
+  profileUnavailable,
+  requestIdentity,
+  revoke as revokeToken,
+  tokenErrorFromBody,
+  userProfile,
+} from './login-leg';
 import { McpClientConfig, McpConnection } from './mcp-connection';
 import type { McpSetup } from './mcp';
 import { DEFAULT_TIMEOUT_MS, InsecureHttpOption, checkEndpointURL, checkURL, normalizeScope, optionError, optionalString, requireString } from './options';
 import { Profile, TokenIdentityHook, profileFromTokenResponse, profileFromUserInfo } from './profile';
 import type { StateClaimStore } from './state-claims';
-import { AppState, SessionStateStore } from './state-store';
+import { SessionStateStore } from './state-store';
 import { CookieStateOptions, CookieStateStore } from './cookie-state-store';
 import { BodyEncoding, ClientAuthentication, TokenClient } from './token-client';
 import { TokenSet } from './token-set';
@@ -132,11 +144,7 @@ export type RegistrableStrategyOptions = Omit<ProviderStrategyOptions, 'clientID
 /** What `params` holds in a verify callback: the token response (minus refresh_token) and the TokenSet. */
 export type TokenParams = Record<string, unknown> & { tokenSet: TokenSet };
 
-type Done = (err?: unknown, profile?: Profile) => void;
 
-/** The TokenSet of the login whose profile is being loaded, on passport's per-request object. */
-const LOGIN_TOKEN_SET = Symbol('passport-martech.loginTokenSet');
-type LoginScoped = { [LOGIN_TOKEN_SET]?: TokenSet };
 
 /** What makes two client settings the same client (useClient). */
 const CLIENT_FIELDS = ['authorizationURL', 'tokenURL', 'clientID', 'clientSecret', 'clientAuthentication'] as const;
@@ -302,16 +310,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
    */
   async revoke(token: string, tokenTypeHint: 'refresh_token' | 'access_token' = 'refresh_token'): Promise<void> {
     if (typeof token !== 'string' || token === '') throw new TypeError(`${this.provider.packageName}: revoke() needs the token to revoke`);
-    await this.ready();
-    const url = (this.options.revocationURL === undefined ? await this._mcp?.discoveredRevocationURL() : undefined) ?? this.provider.revocationURL;
-    if (!url) {
-      throw new OAuthRequestError({
-        code: ErrorCode.REVOCATION_UNSUPPORTED,
-        provider: this.name,
-        message: `${this.provider.packageName}: the provider documents no token revocation endpoint (set revocationURL if it has one)`,
-      });
-    }
-    await this.tokenClient.revoke(url, token, tokenTypeHint);
+    return revokeToken(this as unknown as LoginStrategy, token, tokenTypeHint);
   }
 
   /** The token client this strategy uses (same encoding, client auth, timeout and token URL). */
@@ -327,76 +326,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
 
   /** A valid `authenticate()` call starts a login or finishes one; a malformed callback is a 400 failure. */
   override authenticate(req: Request, options?: Record<string, unknown>): void {
-    const self = this as unknown as PassportOAuth2Internals;
-    const query = (req.query ?? {}) as Record<string, unknown>;
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    for (let i = 0; i < RESPONSE_PARAMS.length; i++) {
-      const param = RESPONSE_PARAMS[i]!;
-      if (!isAbsentOrString(query[param]) || !isAbsentOrString(body[param])) {
-        return self.fail({ message: `Malformed authorization response: "${param}" must appear once.` }, 400);
-      }
-    }
-    // A copy: the options object of passport.authenticate() is shared by every request of the route.
-    const perRequest: Record<string, unknown> = options ? { ...options } : {};
-    if (typeof perRequest.state === 'string') {
-      // passport-oauth2 would send a string state as is and skip the store, so the callback could never
-      // verify it (and PKCE would lose its verifier). It travels as app state instead: info.state on success.
-      perRequest.state = new AppState(perRequest.state);
-    }
-    const callbackLeg = query.code !== undefined || query.error !== undefined || body.code !== undefined || body.error !== undefined;
-    // MCP: discovery and registration first (then this method runs again), and the callback's `iss` check.
-    // (The gate is built for MCP strategies only: every other login skips its objects and closure.)
-    if (this._mcp) {
-      const meta = { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID };
-      const gate = { callbackLeg, iss: query.iss ?? body.iss, state: query.state ?? body.state, store: self._stateStore, meta, rerun: () => this.authenticate(req, options) };
-      if (this._mcp.intercept(req, self as unknown as AuthenticateAttempt, gate)) return;
-    }
-    if (callbackLeg) {
-      // A duplicate of this callback may wait for its outcome: bounded by the token and profile requests.
-      trackLoginOutcome(self as unknown as AuthenticateAttempt, req, 2 * this.timeout + 5_000);
-      const error = query.error ?? body.error;
-      if (typeof error === 'string') {
-        return answerErrorResponse(self as unknown as AuthenticateAttempt, req, error, query.state ?? body.state, {
-          provider: this.name,
-          knownErrors: this.provider.authorizationErrors,
-          store: self._stateStore,
-          meta: { authorizationURL: this.provider.authorizationURL, tokenURL: this.provider.tokenURL, clientID: this.options.clientID },
-        });
-      }
-    }
-    if (perRequest.scope !== undefined) {
-      perRequest.scope = normalizeScope(this.provider.packageName, perRequest.scope, this.provider.requiredScope);
-    }
-    let authorizationURL: string;
-    try {
-      authorizationURL = callbackLeg ? this.provider.authorizationURL : this.authorizationURLFor(perRequest);
-    } catch (error) {
-      // A bad per-request option (an account id a provider pins, say) is the caller's mistake: a 400, not a crash.
-      return self.fail({ message: (error as Error).message }, 400);
-    }
-    if (authorizationURL !== this.provider.authorizationURL) {
-      // passport-oauth2 builds the redirect from the constructor's URL; this request uses another base.
-      const redirect = self.redirect;
-      self.redirect = (location: string, status?: number) => {
-        const target = new URL(authorizationURL);
-        target.search = new URL(location).search;
-        redirect.call(this, target.toString(), status);
-      };
-    }
-    try {
-      // Both legs are ours when the callback URL is fixed (start-leg.ts, callback-leg.ts); passport-oauth2's otherwise.
-      const settings = this._legSettings;
-      const own = callbackLeg
-        ? settings !== undefined && finishLogin(self as unknown as CallbackAttempt, req, perRequest, query.code || body.code, query.state || body.state, settings.callbackURL)
-        : settings !== undefined && authorizationURL === this.provider.authorizationURL && startLeg(self as unknown as StartAttempt, req, perRequest, settings);
-      if (!own) super.authenticate(req, perRequest);
-    } catch (error) {
-      // Our own option checks (a per-request optionalScope, say) name the package: the caller's mistake.
-      if (error instanceof TypeError && error.message.startsWith(`${this.provider.packageName}:`)) {
-        return self.fail({ message: error.message }, 400);
-      }
-      throw error;
-    }
+    authenticateRequest(this as unknown as LoginStrategy, req, options);
   }
 
   /** Hook: the authorization endpoint for one request (a provider may pin an account in its path). */
@@ -414,59 +344,20 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
 
   /** passport-oauth2's hook, kept for callers that use it; the token client uses the same parser. */
   override parseErrorResponse(body: string, status: number): Error | null {
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch {
-      return null;
-    }
-    try {
-      readJsonObject({ status, json, text: body, headers: new Headers() }, this._readOptions('Token request'));
-    } catch (error) {
-      if (error instanceof OAuthTokenError) return error;
-    }
-    return null;
+    return tokenErrorFromBody(this as unknown as LoginStrategy, body, status);
   }
 
   /** passport-oauth2's hook: loads the profile, with the login's TokenSet at hand when there is one. */
   override userProfile(accessToken: string, done: Done): void {
-    const held = (this as LoginScoped)[LOGIN_TOKEN_SET];
-    const tokenSet = held !== undefined && held.accessToken === accessToken ? held : undefined;
-    if (tokenSet) {
-      // A profile the token response already holds needs no request, so no promise either.
-      let immediate: Profile | undefined;
-      try {
-        immediate = this.profileFromLogin(tokenSet);
-      } catch (error) {
-        return done(error);
-      }
-      // Given at once, as passport-oauth2's own userProfile gives its answer.
-      if (immediate) return done(null, immediate);
-    }
-    this.profile(accessToken, tokenSet).then(
-      (profile) => process.nextTick(done, null, profile),
-      (error: unknown) => process.nextTick(done, error),
-    );
+    userProfile(this as unknown as LoginStrategy, accessToken, done);
   }
 
   /**
    * Builds the profile. The default: GET `userProfileURL` with the token as Bearer when set, else the
    * identity fields of the token response, else a PROFILE_UNAVAILABLE error. Providers override it.
    */
-  protected async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<Profile> {
-    if (this.userProfileURL) {
-      const { json, text } = await this.requestIdentity(this.userProfileURL, accessToken);
-      const profile = this.parseProfile(json, text);
-      if (profile) return profile;
-      throw this.profileUnavailable(`the identity document at userProfileURL names no user (no id, user_id, sub, account_id or email)`);
-    }
-    const fromToken = tokenSet ? this.profileFromTokenSet(tokenSet) : undefined;
-    if (fromToken) return fromToken;
-    throw this.profileUnavailable(
-      tokenSet
-        ? 'the token response carries no identity field and the provider documents no identity endpoint'
-        : 'there is no token response to read identity from (a profile outside a login needs userProfileURL)',
-    );
+  protected profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<Profile> {
+    return defaultProfile(this as unknown as LoginStrategy, accessToken, tokenSet);
   }
 
   /**
@@ -498,82 +389,24 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   }
 
   /** An identity request with the token in the Authorization header; typed errors for every failure. */
-  protected async requestIdentity(
-    url: string,
-    accessToken: string,
-    init: { method?: 'GET' | 'POST'; form?: Record<string, string>; headers?: Record<string, string> } = {},
-  ): Promise<{ json: Record<string, unknown>; text: string }> {
-    const method = init.method ?? 'GET';
-    // A provider's own headers (an API version header, say); the Authorization and Content-Type set below win.
-    const headers: Record<string, string> = { ...init.headers };
-    let body: string | undefined;
-    if (init.form) {
-      headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      body = formEncode(init.form);
-    } else {
-      headers.Authorization = `Bearer ${accessToken}`;
-    }
-    const readOptions = this._readOptions('Profile request', [accessToken]);
-    // passport-oauth2 sends customHeaders on every request to the provider, the profile request included.
-    const allHeaders = { ...this.options.customHeaders, ...headers };
-    const request = { url, method, headers: allHeaders, body, timeout: this.timeout, agent: this.tokenClient.agent, kind: 'profile', ...readOptions };
-    return requestProvider(request, (response) => ({ json: readJsonObject(response, readOptions), text: response.text }));
+  protected requestIdentity(url: string, accessToken: string, init: IdentityRequest = {}): Promise<{ json: Record<string, unknown>; text: string }> {
+    return requestIdentity(this as unknown as LoginStrategy, url, accessToken, init);
   }
 
+  /** A PROFILE_UNAVAILABLE error that says which option would give a profile. */
   protected profileUnavailable(reason: string): OAuthRequestError {
-    return new OAuthRequestError({
-      code: ErrorCode.PROFILE_UNAVAILABLE,
-      provider: this.name,
-      message: `${this.provider.packageName}: cannot build a profile: ${reason}. Set the userProfileURL option to an identity endpoint, or skipUserProfile: true${this.provider.mcp ? ' (or connectionOnly: true to link an MCP connection to a signed-in user)' : ''}.`,
-    });
+    return profileUnavailable(this as unknown as LoginStrategy, reason);
   }
 
-  // Not an ES `#private` method: passport runs authenticate() on Object.create(strategy), and `#` members
-  // do not exist on that per-request object (TypeError "Receiver must be an instance of class ...").
-  private _readOptions(label: string, extraSecrets: (string | undefined)[] = []) {
-    return {
-      label,
-      provider: this.name,
-      parseError: this.provider.parseError ?? parseRfc6749Error,
-      secrets: [this.options.clientSecret, ...extraSecrets],
-    };
-  }
-
-  /**
-   * passport-oauth2 hands only the access token to the profile step; the token response arrives just
-   * before, in the same tick. It is picked up here so userProfile() can use it (identities read from
-   * token responses). It is kept on `this`, which is the object passport makes for each authenticate()
-   * call (Object.create(strategy)), so concurrent logins never share it; userProfile() uses it only for
-   * the same access token. Not a process-wide Map by access token: measured under load (bench README,
-   * figure 4), a long-lived Map that takes and drops an entry per login kept its entries reachable by
-   * young-generation collections, which promoted each login's TokenSet to the old generation.
-   */
+  /** passport-oauth2's hook, run on the login's token response: picks up its TokenSet for userProfile(). */
   _loadUserProfile(accessToken: string, done: Done): void {
-    const tokenSet = (this as unknown as PassportOAuth2Internals)._oauth2.tokenSetFor?.(accessToken);
-    const scoped = this as LoginScoped;
-    if (tokenSet) scoped[LOGIN_TOKEN_SET] = tokenSet;
-    const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
-    parent._loadUserProfile.call(this, accessToken, (err, profile) => {
-      if (tokenSet && scoped[LOGIN_TOKEN_SET] === tokenSet) scoped[LOGIN_TOKEN_SET] = undefined;
-      done(err, profile);
-    });
+    loadUserProfile(this as unknown as LoginStrategy, accessToken, done);
   }
 
   /** Keeps our typed errors as they are instead of wrapping them in InternalOAuthError. */
   _createOAuthError(message: string, err: unknown): Error {
-    // A registered client the server no longer knows: the next login registers a new one.
-    if (this._mcp && isOAuthError(err) && err.code === 'invalid_client') this._mcp.clientRejected(this.tokenClient.clientID);
-    if (isOAuthError(err)) return err;
-    const parent = OAuth2Strategy.prototype as unknown as PassportOAuth2Internals;
-    return parent._createOAuthError.call(this, message, err);
+    return oauthError(this as unknown as LoginStrategy, message, err);
   }
-}
-
-/** Authorization response parameters that must appear at most once (a repeated one parses as an array). */
-const RESPONSE_PARAMS = ['code', 'state', 'error', 'iss'] as const;
-
-function isAbsentOrString(value: unknown): boolean {
-  return value === undefined || typeof value === 'string';
 }
 
 function cookieStateOption(owner: string, state: unknown): CookieStateOptions | undefined {
