@@ -18,7 +18,7 @@ let client: Redis;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   [sandbox, redis] = await Promise.all([startProvider(), startRedis()]);
   client = redis.client();
 });

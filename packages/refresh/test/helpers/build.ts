@@ -3,9 +3,12 @@
  * builds everything first (tsc -b, then scripts/bundle.js), so this only builds when a package's dist is
  * missing or older than its sources (a scoped `npx jest packages/refresh` after an edit) — and then the
  * way `npm run build` does, bundle included: a bare `tsc -b` would rewrite the bundled packages' dist
- * while other test files load it.
+ * while other test files load it. The build runs in child processes without blocking the test's event
+ * loop: blocked for seconds, a pooled keep-alive connection to a test server could be closed by the
+ * server unseen, and the next request on it would fail with ECONNRESET.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,12 +33,14 @@ function upToDate(name: string): boolean {
   return existsSync(join(dist, 'index.js')) && newest(dist, /\.js$/) >= newest(join(ROOT, 'packages', name, 'src'), /\.ts$/);
 }
 
-let built = false;
-export function ensureBuilt(): void {
-  if (built) return;
-  if (!PACKAGES.every(upToDate)) {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...PACKAGES.map((p) => `packages/${p}`)], { cwd: ROOT, stdio: 'pipe' });
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { cwd: ROOT, stdio: 'pipe' });
-  }
-  built = true;
+const run = promisify(execFile);
+let built: Promise<void> | undefined;
+
+export function ensureBuilt(): Promise<void> {
+  built ??= (async () => {
+    if (PACKAGES.every(upToDate)) return;
+    await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...PACKAGES.map((p) => `packages/${p}`)], { cwd: ROOT });
+    await run(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { cwd: ROOT });
+  })();
+  return built;
 }

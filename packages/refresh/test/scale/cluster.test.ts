@@ -16,7 +16,7 @@ let cluster: RunningCluster;
 let client: Cluster;
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   [sandbox, cluster] = await Promise.all([startProvider(), startCluster()]);
   client = cluster.client();
 }, 30_000);

@@ -18,7 +18,7 @@ import { killWorkers } from './fleet';
 let sandbox: RunningSandbox;
 
 beforeAll(async () => {
-  ensureBuilt();
+  await ensureBuilt();
   sandbox = await startProvider();
 });
 afterAll(async () => {
