@@ -143,6 +143,8 @@ export class InFlightLogins {
     const now = Date.now();
     if (expired(entry, now)) {
       this.#logins.delete(key);
+      // As the sweep does: an abandoned login ends as "not signed in" for duplicates already waiting.
+      if (!entry.outcome) entry.resolve?.({});
       return undefined;
     }
     if (entry.outcome) return Promise.resolve(entry.outcome);

@@ -277,6 +277,16 @@ describe('InFlightLogins', () => {
     expect(logins.waitFor('stuck')).toBeUndefined();
     expect(logins.size).toBe(2); // 'later' and 'much-later'
   });
+
+  it('ends the wait of duplicates of an abandoned login when a later duplicate finds it expired before any sweep', async () => {
+    jest.useFakeTimers({ now: 4_000_000 });
+    const logins = new InFlightLogins();
+    logins.begin('stuck');
+    const waiting = logins.waitFor('stuck');
+    jest.setSystemTime(4_000_000 + 10 * 60_000);
+    expect(logins.waitFor('stuck')).toBeUndefined();
+    await expect(Promise.race([waiting, Promise.resolve('still waiting')])).resolves.toEqual({});
+  });
 });
 
 describe('session regeneration at login while another tab has a login pending', () => {
