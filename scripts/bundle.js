@@ -301,10 +301,13 @@ function exportInPlace(file) {
  * esbuild's CommonJS output defines every export as a getter (`__export(x_exports, { name: () => name })`):
  * a closure and a property definition per name when the bundle loads, and a call at every later read of
  * the name through the module (a strategy reads the kit's names that way). A name the bundle defines
- * itself (a class, function or constant: no source exports a `let`, which bundle() checks) is assigned as a
- * value instead, on the same object, once the bundle's own code has run. A name read from another module
- * (`() => import_x.name`, a re-export) keeps its getter, so a lazy chunk still loads only on first use.
- * Lines do not move: the getters' lines are left empty, the assignment follows the last mapped line.
+ * itself (a class, function or constant: no source exports a `let`, which bundle() checks) is defined as a
+ * read-only value instead (as read-only as the getter was), on the same object, once the bundle's own code
+ * has run. A name read from another module (`() => import_x.name`, a re-export) keeps its getter, so a
+ * lazy chunk still loads only on first use. Defined, not assigned: past a dozen names, V8 turns an object
+ * that gets properties by assignment (`Object.assign`) into a hash table, and every read of a name from it
+ * into a lookup (`%HasFastProperties`, Node 20). Lines do not move: the getters' lines are left empty, the
+ * definitions follow the last mapped line.
  */
 function exportOwnNamesAsValues(file) {
   let code = readFileSync(file, 'utf8');
@@ -317,13 +320,15 @@ function exportOwnNamesAsValues(file) {
       if (own) values.push(own[1] === own[2] ? own[1] : `${own[1]}: ${own[2]}`);
       else getters.push(entry);
     }
-    if (values.length > 0) assignments.push(`Object.assign(${target}, { ${values.join(', ')} });`);
+    if (values.length > 0) assignments.push(`__exportValues(${target}, { ${values.join(', ')} });`);
     const kept = getters.length > 0 ? `__export(${target}, { ${getters.join(', ')} });` : '';
     return kept + '\n'.repeat(block.split('\n').length - 1);
   });
   const mapComment = /^\/\/# sourceMappingURL=.*$/m.exec(code);
   if (!mapComment) throw new Error(`${file}: no source map comment`);
-  writeFileSync(file, `${code.slice(0, mapComment.index)}${assignments.join('\n')}\n${code.slice(mapComment.index)}`);
+  if (assignments.length === 0) return;
+  const helper = 'var __exportValues = (target, all) => {\n  for (var name in all) __defProp(target, name, { value: all[name], enumerable: true });\n};';
+  writeFileSync(file, `${code.slice(0, mapComment.index)}${helper}\n${assignments.join('\n')}\n${code.slice(mapComment.index)}`);
 }
 
 Promise.all(PACKAGES.map(bundle)).catch((err) => {

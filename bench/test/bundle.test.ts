@@ -55,6 +55,20 @@ process.stdout.write([atStart, afterTokenClient, afterCookie, files(), cookie._s
   );
 });
 
+test("the modules a login reads names from keep V8's fast properties (not a hash table: a lookup per read)", () => {
+  // V8-specific (checked on Node 20): an object given many properties one by one by assignment becomes a
+  // dictionary; scripts/bundle.js defines the bundles' exports so that they stay fast (exportOwnNamesAsValues).
+  const modules = {
+    kit: '@passport-martech/oauth2/dist/provider-kit.js',
+    'login chunk': '@passport-martech/oauth2/dist/login-requests.js',
+    ...Object.fromEntries(PACKAGES.filter((name) => name !== 'oauth2').map((name) => [name, `@passport-martech/${name}`])),
+  };
+  const script = `const modules = ${JSON.stringify(modules)};
+process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(modules).map(([name, path]) => [name, %HasFastProperties(require(path))]))));`;
+  const out = execFileSync(process.execPath, ['--allow-natives-syntax', '-e', script], { cwd: join(root, 'bench'), encoding: 'utf8' });
+  expect(JSON.parse(out)).toEqual(Object.fromEntries(Object.keys(modules).map((name) => [name, true])));
+});
+
 test('with --enable-source-maps a stack trace names the real source lines', () => {
   const script = `const { HubSpotStrategy } = require('@passport-martech/hubspot');
 try { new HubSpotStrategy({ clientID: 'a', clientSecret: 'b', callbackURL: '/cb', region: 'xx' }, () => {}); }
