@@ -18,7 +18,7 @@
  * - Parts a strategy's require() and construction never run are separate bundles loaded on first use
  *   (LAZY_CHUNKS: what a login runs in dist/login-requests.js; MCP discovery, registration and connection
  *   in dist/mcp-client.js; the cookie state store in dist/cookie-state.js). In the kit's bundle each read
- *   of one of their names loads the chunk if it is not loaded yet (readChunksAtUse); the chunk takes every other module from
+ *   of one of their names loads the chunk if it is not loaded yet (readModulesAtUse); the chunk takes every other module from
  *   the kit's bundle (handed over under a symbol, KIT_MODULES). So `require()` of a strategy compiles
  *   less, and a process still holds one copy of each class and of each per-process table. The source
  *   files import each other as usual (tsc and the tests see ordinary static imports).
@@ -66,19 +66,19 @@ async function bundle(name) {
   const chunks = LAZY_CHUNKS[name] ?? [];
   const lazy = [];
   const shared = new Set();
-  const liveBinding = readdirSync(join(dir, 'src')).find((file) => /^export (let|var) /m.test(readFileSync(join(dir, 'src', file), 'utf8')));
-  if (liveBinding) throw new Error(`${name}/src/${liveBinding} exports a let or var: exportOwnNamesAsValues would hand out its first value only`);
+  const liveBinding = sourceFiles(join(dir, 'src')).find(exportsMutableBinding);
+  if (liveBinding) throw new Error(`${liveBinding} exports a let or var: exportOwnNamesAsValues would hand out its first value only`);
   for (const chunk of chunks) {
     await buildChunk(dir, chunk, extra[0], shared);
     lazy.push(chunk);
   }
-  // The stand-ins' few lines are named in the kit's source map after their chunk's first module.
-  const standIns = Object.fromEntries(lazy.map((chunk) => [`lazy-chunk:${chunk.name}`, `../src/${chunk.modules[0]}.ts`]));
+  // The few lines of each chunk's loader (`require_<chunk>`) are named in the kit's source map after its first module.
+  const chunkLoaders = Object.fromEntries(lazy.map((chunk) => [`lazy-chunk:${chunk.name}`, `../src/${chunk.modules[0]}.ts`]));
   for (const entry of extra) {
     if (lazy.length === 0) await build(dir, entry, []);
     else {
-      await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, standIns);
-      readChunksAtUse(join(dist, `${entry}.js`), lazy);
+      await build(dir, entry, [loadOnFirstUse(dir, lazy), shareWithChunks(dir, entry, shared)], undefined, chunkLoaders);
+      readModulesAtUse(join(dist, `${entry}.js`), lazy.map((chunk) => chunk.name));
     }
   }
   // The main entry of a package with a kit takes every name from the kit's bundle (a superset of it).
@@ -162,8 +162,9 @@ async function buildChunk(dir, chunk, kit, shared) {
   };
   // The entry re-exports the chunk's other modules, so one bundle carries all of them.
   const entry = join(src, `${chunk.modules[0]}.ts`);
-  // The stand-in lines that fetch a module from the kit are named in the map after that module.
+  // The lines that fetch a module from the kit are named in the map after that module.
   await build(dir, chunk.name, [outsideChunk, reexport(entry, chunk.modules.slice(1))], [entry], fromKit);
+  readModulesAtUse(join(dir, 'dist', `${chunk.name}.js`), Object.keys(fromKit).map((key) => key.slice('from-kit:'.length)));
 }
 
 /**
@@ -180,7 +181,7 @@ function shareWithChunks(dir, entry, shared) {
         const modules = [...shared];
         const lines = [
           ...modules.map((module, i) => `import * as kitModule${i} from './${module}';`),
-          // Getters: a module of a lazy chunk is handed over only when a chunk reads it (readChunksAtUse).
+          // Getters: a module of a lazy chunk is handed over only when a chunk reads it (readModulesAtUse).
           `Object.defineProperty(module.exports, Symbol.for(${JSON.stringify(KIT_MODULES)}), { value: { ${modules.map((module, i) => `get ${JSON.stringify(module)}() { return kitModule${i}; }`).join(', ')} } });`,
         ];
         // Appended after the file's own lines, so the source map's lines for the file stay its lines.
@@ -207,7 +208,7 @@ function reexport(entry, modules) {
 
 /**
  * In the kit's bundle, an import of a lazy chunk's module becomes a module that requires the chunk's
- * bundle, which esbuild runs the first time it is called (readChunksAtUse puts the calls where the
+ * bundle, which esbuild runs the first time it is called (readModulesAtUse puts the calls where the
  * chunk's names are read).
  */
 function loadOnFirstUse(dir, chunks) {
@@ -223,7 +224,7 @@ function loadOnFirstUse(dir, chunks) {
       });
       build.onLoad({ filter: /.*/, namespace: 'lazy-chunk' }, (args) => {
         const chunk = chunks.find((c) => c.name === args.path);
-        // esbuild wraps this in a function it calls on first use (`require_<chunk>()`); readChunksAtUse
+        // esbuild wraps this in a function it calls on first use (`require_<chunk>()`); readModulesAtUse
         // below makes every import of the chunk's modules such a call at the place a name is read.
         return { loader: 'js', contents: `module.exports = require('./${chunk.name}.js');\n` };
       });
@@ -243,31 +244,63 @@ const kitFileDirectly = {
   },
 };
 
+/** Every .ts file under `dir`. */
+function sourceFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Whether a source exports a top-level `let` or `var` (`export let x` or `let x; export { x }`). */
+function exportsMutableBinding(file) {
+  const code = readFileSync(file, 'utf8');
+  if (/^export (let|var) /m.test(code)) return true;
+  const mutable = new Set([...code.matchAll(/^(?:let|var) (\w+)/gm)].map((match) => match[1]));
+  const exported = [...code.matchAll(/^export \{([^}]*)\}/gm)].flatMap((match) => match[1].split(',').map((name) => name.trim().split(/\s+/)[0]));
+  return exported.some((name) => mutable.has(name));
+}
+
+/** esbuild's name for the function that runs a wrapped module on first call, e.g. `require_login_requests`. */
+function loaderOf(module) {
+  return `require_${module.replace(/-/g, '_')}`;
+}
+
 /**
- * esbuild imports a lazy chunk's module at the top of the kit's bundle (`var import_x =
- * __toESM(require_<chunk>())`), which would load the chunk with the kit. Instead each read of one of its
- * names calls esbuild's wrapper where the name is read (`import_x.name` becomes `(require_<chunk>()).name`):
- * the first call loads the chunk, later ones return its exports. So the kit's require() makes no object,
- * getter or closure per chunk name. The only other use allowed is a getter that returns the module (the
- * hand-over to the chunks, shareWithChunks); a `default` read or a module passed around fails the build.
- * Lines do not move (an import's line is left empty); on a line that reads a chunk's name, the columns
- * after it move by a few characters.
+ * esbuild imports a wrapped module at the top of the bundle that imports it (`var import_x =
+ * __toESM(require_<module>())`): in the kit, a lazy chunk would then load with the kit; in a chunk, a
+ * module handed over by the kit would be read when the chunk loads (the MCP chunk would load the login
+ * chunk with it). Instead each read of one of its names calls esbuild's wrapper where the name is read
+ * (`import_x.name` becomes `(require_<module>()).name`): the first call runs the module, later ones return
+ * its exports. So a require() makes no object, getter or closure per such name, and loads nothing it
+ * does not read. The only other use allowed is the kit's hand-over getter (`get "<module>"() { return
+ * import_x; }`, shareWithChunks); a `default` read, a module passed around or an import in another form
+ * fails the build. Nothing may read these names while the module that defines them is loading (a chunk's
+ * own load calling back into kit code that reads the chunk's names would find none); nothing does.
+ * Lines do not move (an import's line is left empty); on a line that reads such a name, the columns after
+ * it move by a few characters.
  */
-function readChunksAtUse(file, chunks) {
+function readModulesAtUse(file, modules) {
   let code = readFileSync(file, 'utf8');
-  for (const chunk of chunks) {
-    const load = `require_${chunk.name.replace(/-/g, '_')}`;
+  for (const module of modules) {
+    const load = loaderOf(module);
     const sites = new RegExp(`^var (\\w+) = __toESM\\(${load}\\(\\)\\);$`, 'gm');
     const variables = [...code.matchAll(sites)].map((site) => site[1]);
     code = code.replace(sites, '');
     for (const variable of variables) {
-      code = code.replace(new RegExp(`(return )?\\b${variable}\\b(\\.default\\b|\\.[\\w$]+|;)?`, 'g'), (use, returned, after) => {
-        if (after === undefined || after === '.default' || (after === ';' && returned === undefined)) {
-          throw new Error(`${file}: ${variable} (lazy chunk ${chunk.name}) is used other than by reading a name: ${use}`);
+      code = code.replace(new RegExp(`(return )?\\b${variable}\\b(\\.default\\b|\\.[\\w$]+|;\\s*\\})?`, 'g'), (use, returned, after, offset) => {
+        const returnsModule = after !== undefined && after.startsWith(';');
+        const handOver = returnsModule && returned !== undefined && /get "[\w-]+"\(\) \{\s*$/.test(code.slice(Math.max(0, offset - 40), offset));
+        if (after === undefined || after === '.default' || (returnsModule && !handOver)) {
+          throw new Error(`${file}: ${variable} (${module}) is used other than by reading a name: ${use}`);
         }
         // Parenthesized: `new import_x.Name()` must stay `new (require_x()).Name()`.
         return use.replace(variable, `(${load}())`);
       });
+    }
+    if (new RegExp(`__toESM\\(${load}\\(|^var \\w+ = ${load}\\(\\);$`, 'm').test(code)) {
+      throw new Error(`${file}: an import of ${module} in a form readModulesAtUse does not rewrite (it would run at load)`);
     }
   }
   writeFileSync(file, code);
@@ -311,6 +344,9 @@ function exportInPlace(file) {
  */
 function exportOwnNamesAsValues(file) {
   let code = readFileSync(file, 'utf8');
+  // Values defined at the end are there only once the bundle has run: nothing may read a module's exports
+  // while it loads. esbuild's lazily initialised ESM modules (`__esm`) would; none are emitted today.
+  if (code.includes('__esm(')) throw new Error(`${file}: esbuild emitted a lazily initialised module (__esm); exportOwnNamesAsValues assumes none`);
   const assignments = [];
   code = code.replace(/^__export\((\w+), \{\n([\s\S]*?)\n\}\);$/gm, (block, target, body) => {
     const values = [];

@@ -6,7 +6,6 @@ import { Strategy as OAuth2Strategy, type StateStore, type StrategyOptions, type
 import type { ErrorBodyParser, OAuthRequestError } from './errors';
 import type { ProviderAgent } from './transport';
 import { TokenClientOAuth2, createOAuth2Adapter } from './oauth2-adapter';
-import type { StateVerifier } from './callback-leg';
 import type { StartLegSettings } from './start-leg';
 import {
   Done,
@@ -145,21 +144,13 @@ export type RegistrableStrategyOptions = Omit<ProviderStrategyOptions, 'clientID
 export type TokenParams = Record<string, unknown> & { tokenSet: TokenSet };
 
 
-
 /** What makes two client settings the same client (useClient). */
 const CLIENT_FIELDS = ['authorizationURL', 'tokenURL', 'clientID', 'clientSecret', 'clientAuthentication'] as const;
 
 /** passport-oauth2 internals this class relies on (stable since 1.4). */
 interface PassportOAuth2Internals {
   _oauth2: TokenClientOAuth2;
-  _scope?: string | string[];
-  _callbackURL?: string;
   _refreshURL?: string;
-  _loadUserProfile(accessToken: string, done: Done): void;
-  _createOAuthError(message: string, err: unknown): Error;
-  _stateStore: StateVerifier;
-  redirect(url: string, status?: number): void;
-  fail(challenge?: unknown, status?: number): void;
 }
 
 /**
@@ -356,7 +347,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
    * Builds the profile. The default: GET `userProfileURL` with the token as Bearer when set, else the
    * identity fields of the token response, else a PROFILE_UNAVAILABLE error. Providers override it.
    */
-  protected profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<Profile> {
+  protected async profile(accessToken: string, tokenSet: TokenSet | undefined): Promise<Profile> {
     return defaultProfile(this as unknown as LoginStrategy, accessToken, tokenSet);
   }
 
@@ -389,7 +380,7 @@ export class ProviderStrategy<TOptions extends RegistrableStrategyOptions = Regi
   }
 
   /** An identity request with the token in the Authorization header; typed errors for every failure. */
-  protected requestIdentity(url: string, accessToken: string, init: IdentityRequest = {}): Promise<{ json: Record<string, unknown>; text: string }> {
+  protected async requestIdentity(url: string, accessToken: string, init: IdentityRequest = {}): Promise<{ json: Record<string, unknown>; text: string }> {
     return requestIdentity(this as unknown as LoginStrategy, url, accessToken, init);
   }
 

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureBuilt } from './helpers/build';
+import { BUILD_HOOK_TIMEOUT_MS, ensureBuilt } from './helpers/build';
 
 function chaos(args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
@@ -15,7 +15,7 @@ function chaos(args: string[]): Promise<{ code: number; output: string }> {
   });
 }
 
-beforeAll(() => ensureBuilt());
+beforeAll(() => ensureBuilt(), BUILD_HOOK_TIMEOUT_MS);
 
 test('12 seeded schedules (seeds 1-12): no violation of G1-G5', async () => {
   const { code, output } = await chaos(['--seed', '1', '--runs', '12']);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { RunningSandbox } from '@passport-martech/sandbox';
 import type Redis from 'ioredis';
 import { RedisLock, RedisTokenStore, TokenManager, TokenRefresher, storeKey, type RefreshEvent } from '../src';
-import { ensureBuilt } from './helpers/build';
+import { BUILD_HOOK_TIMEOUT_MS, ensureBuilt } from './helpers/build';
 import { forkWorker, type Worker } from './helpers/workers';
 import { startRedis, type RedisServer } from './helpers/redis';
 import { expired, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   await ensureBuilt();
   [sandbox, redis] = await Promise.all([startProvider(), startRedis()]);
   client = redis.client();
-});
+}, BUILD_HOOK_TIMEOUT_MS);
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await Promise.all([sandbox.close(), redis.stop()]);

@@ -5,7 +5,7 @@ import { OAuthRequestError, OAuthTokenError, type TokenSet } from '@passport-mar
 import { sandboxEndpoints, type RunningSandbox } from '@passport-martech/sandbox';
 import OAuth2Strategy from 'passport-oauth2';
 import refreshDefault, { AuthTokenRefresh, RefreshErrorCode, StrategyNotRegisteredError, TokenRefresher } from '../src';
-import { REFRESH_DIST, ensureBuilt } from './helpers/build';
+import { BUILD_HOOK_TIMEOUT_MS, REFRESH_DIST, ensureBuilt } from './helpers/build';
 import { freePort } from './helpers/redis';
 import { CALLBACK_URL, CLIENT_ID, CLIENT_SECRET, hubspotEndpoints, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from './helpers/provider';
 
@@ -282,7 +282,7 @@ describe('passport-oauth2-refresh compatibility', () => {
 });
 
 describe('CommonJS default export of the BUILT package', () => {
-  beforeAll(() => ensureBuilt());
+  beforeAll(() => ensureBuilt(), BUILD_HOOK_TIMEOUT_MS);
 
   test("require('@passport-martech/refresh') runs passport-oauth2-refresh's README usage unchanged", async () => {
     const [a, b] = [await login(sandbox.url), await login(sandbox.url)];

@@ -34,13 +34,25 @@ function upToDate(name: string): boolean {
 }
 
 const run = promisify(execFile);
+/** Longer than a build takes here (about 10 s); callers give their hooks BUILD_HOOK_TIMEOUT_MS. */
+const BUILD_TIMEOUT_MS = 120_000;
+export const BUILD_HOOK_TIMEOUT_MS = BUILD_TIMEOUT_MS + 10_000;
 let built: Promise<void> | undefined;
 
 export function ensureBuilt(): Promise<void> {
   built ??= (async () => {
     if (PACKAGES.every(upToDate)) return;
-    await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...PACKAGES.map((p) => `packages/${p}`)], { cwd: ROOT });
-    await run(process.execPath, [join(ROOT, 'scripts', 'bundle.js')], { cwd: ROOT });
+    const step = async (args: string[]) => {
+      try {
+        await run(process.execPath, args, { cwd: ROOT, timeout: BUILD_TIMEOUT_MS });
+      } catch (error) {
+        // tsc reports its diagnostics on stdout.
+        const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+        throw new Error(`building the packages for this test failed: ${(error as Error).message}\n${stdout}${stderr}`, { cause: error });
+      }
+    };
+    await step([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', ...PACKAGES.map((p) => `packages/${p}`)]);
+    await step([join(ROOT, 'scripts', 'bundle.js')]);
   })();
   return built;
 }

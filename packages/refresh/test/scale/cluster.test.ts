@@ -6,7 +6,7 @@
 import type { RunningSandbox } from '@passport-martech/sandbox';
 import type { Cluster } from 'ioredis';
 import { RedisLock, RedisTokenStore, RefreshScheduler, ReauthenticationRequiredError, TokenManager, TokenRefresher, storeKey, type RedisClient } from '../../src';
-import { ensureBuilt } from '../helpers/build';
+import { BUILD_HOOK_TIMEOUT_MS, ensureBuilt } from '../helpers/build';
 import { expired, hubspotStrategy, login, rawRefresh, refreshCount, startProvider } from '../helpers/provider';
 import { killWorkers, startWorker } from './fleet';
 import { startCluster, until, type RunningCluster } from './topology';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   await ensureBuilt();
   [sandbox, cluster] = await Promise.all([startProvider(), startCluster()]);
   client = cluster.client();
-}, 30_000);
+}, BUILD_HOOK_TIMEOUT_MS + 30_000);
 afterAll(async () => {
   killWorkers();
   await Promise.all([sandbox?.close(), cluster?.stop()]);

@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningSandbox } from '@passport-martech/sandbox';
-import { ensureBuilt } from '../helpers/build';
+import { BUILD_HOOK_TIMEOUT_MS, ensureBuilt } from '../helpers/build';
 import { startProvider } from '../helpers/provider';
 import { runFailover, type Configuration, type FailoverKind, type FailoverRun } from './failover';
 import { killWorkers } from './fleet';
@@ -20,7 +20,7 @@ let sandbox: RunningSandbox;
 beforeAll(async () => {
   await ensureBuilt();
   sandbox = await startProvider();
-});
+}, BUILD_HOOK_TIMEOUT_MS);
 afterAll(async () => {
   killWorkers();
   await sandbox?.close();
