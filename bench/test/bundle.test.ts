@@ -71,8 +71,8 @@ process.stdout.write([constructed, files()].join(' '));`;
 const onNode20 = process.versions.node.startsWith('20.') ? test : test.skip;
 
 onNode20("the modules a login reads names from keep V8's fast properties (not a hash table: a lookup per read)", () => {
-  // An object given more than a dozen properties by assignment becomes a dictionary; scripts/bundle.js
-  // defines the bundles' exports so that they stay fast (exportOwnNamesAsValues).
+  // An object given more than a dozen properties by assignment becomes a dictionary; the build
+  // defines the bundles' exports so that they stay fast (exportOwnNamesAsValues, scripts/bundle-rewrites.js).
   const modules = {
     kit: '@passport-martech/oauth2/dist/provider-kit.js',
     'login chunk': '@passport-martech/oauth2/dist/login-requests.js',
