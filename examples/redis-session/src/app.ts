@@ -7,6 +7,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import helmet from 'helmet';
+import { dictionaryMode } from '@passport-martech/oauth2';
 import type { Logger } from 'pino';
 import type { TokenManager } from '@passport-martech/refresh';
 import type { AccountStore } from './accounts';
@@ -23,7 +24,6 @@ import { homePage, type SiteInfo } from './pages';
 import { rateLimit } from './rate-limit';
 import { waitForRedis, type RedisClient } from './redis';
 import { requestHelpers } from './request-helpers';
-import { dictionaryMode } from './request-shape';
 import { series } from './series';
 import { csrfToken, fixedHeaders } from './security';
 import { createSignIn, currentAccount } from './sign-in';
@@ -83,8 +83,9 @@ export function createApp(config: AppConfig, options: CreateAppOptions = {}): Ap
   app.set('trust proxy', config.trustProxy);
   // helmet's headers, worked out once at startup (they are the same for every response) and set with
   // one loop per request instead of helmet's chain of middlewares; then request logging, after the
-  // request and response objects are put in dictionary mode (request-shape.ts). The middlewares
-  // that run on every request are mounted in series (series.ts): one router layer each group.
+  // request and response objects are put in dictionary mode (`dictionaryMode`, from
+  // @passport-martech/oauth2's request-shape.ts, which says why). The middlewares that run on every
+  // request are mounted in series (series.ts): one router layer each group.
   const securityHeaders = fixedHeaders(
     helmet({
       contentSecurityPolicy: {

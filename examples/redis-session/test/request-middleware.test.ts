@@ -2,7 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import request from 'supertest';
-import { dictionaryMode } from '../src/request-shape';
+import { dictionaryMode } from '@passport-martech/oauth2';
 import { series } from '../src/series';
 
 function appWith(...handlers: RequestHandler[]) {

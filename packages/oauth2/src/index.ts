@@ -34,4 +34,5 @@ export { DEFAULT_TIMEOUT_MS } from './options';
 export { CHANNELS } from './diagnostics';
 export type { ProviderRequestEvent, TraceContext } from './diagnostics';
 export { defaultAgents, IDLE_SOCKET_MS } from './transport';
+export { dictionaryMode } from './request-shape';
 export type { ProviderAgent } from './transport';

@@ -1,0 +1,108 @@
+/**
+ * request-shape.ts: Express's request and response objects in V8's dictionary mode, with the properties
+ * they had; everything else left alone. Real HTTP (supertest listens on 127.0.0.1).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import express, { type Request, type Response } from 'express';
+import session from 'express-session';
+import { Passport } from 'passport';
+import request from 'supertest';
+import { useDictionaryMode } from '../src/request-shape';
+import { TestStrategy } from './helpers';
+
+setFlagsFromString('--allow-natives-syntax');
+// A V8 intrinsic can only be reached from code compiled with the flag on.
+const hasFastProperties = new Function('object', 'return %HasFastProperties(object)') as (object: object) => boolean;
+setFlagsFromString('--no-allow-natives-syntax');
+
+/** Own keys with their values, in order (what an app or a library could observe). */
+function ownEntries(object: object): [PropertyKey, unknown][] {
+  return Reflect.ownKeys(object).map((key) => [key, Reflect.get(object, key)]);
+}
+
+/** What `inspect(req, res)` saw in a route of a bare Express app. */
+async function inExpressRoute<T>(inspect: (req: Request, res: Response) => T): Promise<T> {
+  let seen: T | undefined;
+  const app = express();
+  app.get('/', (req, res) => {
+    seen = inspect(req, res);
+    res.json({ ok: true });
+  });
+  await request(app).get('/').expect(200);
+  return seen as T;
+}
+
+// V8's heuristics are what this module works with; the project's Node (DESIGN.md) is 20.
+const onNode20 = process.versions.node.startsWith('20.') ? it : it.skip;
+
+describe('useDictionaryMode', () => {
+  onNode20("puts an Express request and response in dictionary mode, keeping their properties and order", async () => {
+    const seen = await inExpressRoute((req, res) => {
+      const before = { req: ownEntries(req), res: ownEntries(res), fast: [hasFastProperties(req), hasFastProperties(res)] };
+      useDictionaryMode(req, res);
+      return { before, after: { req: ownEntries(req), res: ownEntries(res), fast: [hasFastProperties(req), hasFastProperties(res)] } };
+    });
+    expect(seen.before.fast).toEqual([true, true]);
+    expect(seen.after.fast).toEqual([false, false]);
+    expect(seen.after.req).toEqual(seen.before.req);
+    expect(seen.after.res).toEqual(seen.before.res);
+  });
+
+  it('keeps every property an Express request had, in order, on any Node', async () => {
+    const seen = await inExpressRoute((req, res) => {
+      const before = [ownEntries(req), ownEntries(res)];
+      useDictionaryMode(req, res);
+      return { before, after: [ownEntries(req), ownEntries(res)] };
+    });
+    expect(seen.after).toEqual(seen.before);
+  });
+
+  onNode20("leaves a plain http server's request and response as they are (their prototypes are Node's own)", async () => {
+    let seen: boolean[] = [];
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      useDictionaryMode(req, res);
+      seen = [hasFastProperties(req), hasFastProperties(res)];
+      res.end('ok');
+    });
+    await request(server).get('/').expect(200);
+    expect(seen).toEqual([true, true]);
+  });
+
+  it('leaves alone what is not a Node request (a stand-in, a proxy, a frozen request), without throwing', async () => {
+    const standIn = { query: { code: 'x' }, session: {} };
+    useDictionaryMode(standIn, undefined);
+    expect(Reflect.ownKeys(standIn)).toEqual(['query', 'session']);
+
+    const traps: string[] = [];
+    await inExpressRoute((req, res) => {
+      const proxy = new Proxy(req, {
+        set: (target, key, value) => (traps.push(`set ${String(key)}`), Reflect.set(target, key, value)),
+        deleteProperty: (target, key) => (traps.push(`delete ${String(key)}`), Reflect.deleteProperty(target, key)),
+      });
+      useDictionaryMode(proxy, res);
+      // A frozen object with Express's request prototype: it cannot take the two symbols.
+      const frozen = Object.freeze(Object.create(Object.getPrototypeOf(req) as object) as object);
+      expect(() => useDictionaryMode(frozen, undefined)).not.toThrow();
+      expect(Reflect.ownKeys(frozen)).toEqual([]);
+    });
+    expect(traps).toEqual([]);
+  });
+});
+
+onNode20("a login's requests: the strategy puts them in dictionary mode in an Express app", async () => {
+  const strategy = new TestStrategy('http://127.0.0.1:9', {}, () => undefined);
+  const passport = new Passport();
+  passport.use(strategy);
+  const app = express();
+  app.use(session({ secret: 'test-session-secret', resave: false, saveUninitialized: false }));
+  const seen: boolean[] = [];
+  app.use((req, res, next) => {
+    seen.push(hasFastProperties(req));
+    res.on('finish', () => seen.push(hasFastProperties(req), hasFastProperties(res)));
+    next();
+  });
+  app.get('/auth/test', passport.authenticate('test'));
+  await request(app).get('/auth/test').expect(302);
+  expect(seen).toEqual([true, false, false]);
+});
