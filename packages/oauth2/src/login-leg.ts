@@ -6,7 +6,7 @@ import { formEncode } from './form';
 import { readJsonObject, requestProvider } from './http';
 import type { McpConnection } from './mcp-connection';
 import { normalizeScope } from './options';
-import { useDictionaryMode } from './request-shape';
+import { dictionaryModeForExpress } from './request-shape';
 import type { Profile } from './profile';
 import { StartAttempt, StartLegSettings, startLeg } from './start-leg';
 import { AppState } from './state-store';
@@ -72,7 +72,7 @@ function isAbsentOrString(value: unknown): boolean {
 export function authenticateRequest(strategy: LoginStrategy, req: Request, options?: Record<string, unknown>): void {
   // In an Express app, the rest of this request (passport, express-session, Node's http) reads and adds
   // properties of req and res on shared hidden classes instead of one new class per request (request-shape.ts).
-  useDictionaryMode(req, req.res);
+  dictionaryModeForExpress(req, req.res);
   const query = (req.query ?? {}) as Record<string, unknown>;
   const body = (req.body ?? {}) as Record<string, unknown>;
   for (let i = 0; i < RESPONSE_PARAMS.length; i++) {

@@ -2,13 +2,13 @@
  * request-shape.ts: Express's request and response objects in V8's dictionary mode, with the properties
  * they had; everything else left alone. Real HTTP (supertest listens on 127.0.0.1).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse, createServer } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import express, { type Request, type Response } from 'express';
 import session from 'express-session';
 import { Passport } from 'passport';
 import request from 'supertest';
-import { useDictionaryMode } from '../src/request-shape';
+import { dictionaryMode, dictionaryModeForExpress } from '../src/request-shape';
 import { TestStrategy } from './helpers';
 
 setFlagsFromString('--allow-natives-syntax');
@@ -36,11 +36,11 @@ async function inExpressRoute<T>(inspect: (req: Request, res: Response) => T): P
 // V8's heuristics are what this module works with; the project's Node (DESIGN.md) is 20.
 const onNode20 = process.versions.node.startsWith('20.') ? it : it.skip;
 
-describe('useDictionaryMode', () => {
+describe('dictionaryModeForExpress', () => {
   onNode20("puts an Express request and response in dictionary mode, keeping their properties and order", async () => {
     const seen = await inExpressRoute((req, res) => {
       const before = { req: ownEntries(req), res: ownEntries(res), fast: [hasFastProperties(req), hasFastProperties(res)] };
-      useDictionaryMode(req, res);
+      dictionaryModeForExpress(req, res);
       return { before, after: { req: ownEntries(req), res: ownEntries(res), fast: [hasFastProperties(req), hasFastProperties(res)] } };
     });
     expect(seen.before.fast).toEqual([true, true]);
@@ -52,27 +52,39 @@ describe('useDictionaryMode', () => {
   it('keeps every property an Express request had, in order, on any Node', async () => {
     const seen = await inExpressRoute((req, res) => {
       const before = [ownEntries(req), ownEntries(res)];
-      useDictionaryMode(req, res);
+      dictionaryModeForExpress(req, res);
       return { before, after: [ownEntries(req), ownEntries(res)] };
     });
     expect(seen.after).toEqual(seen.before);
   });
 
-  onNode20("leaves a plain http server's request and response as they are (their prototypes are Node's own)", async () => {
-    let seen: boolean[] = [];
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      useDictionaryMode(req, res);
-      seen = [hasFastProperties(req), hasFastProperties(res)];
-      res.end('ok');
-    });
-    await request(server).get('/').expect(200);
-    expect(seen).toEqual([true, true]);
+  onNode20("leaves a plain http server's request and response as they are, subclasses of Node's too", async () => {
+    class Request extends IncomingMessage {}
+    class Response extends ServerResponse {}
+    for (const options of [{}, { IncomingMessage: Request, ServerResponse: Response }]) {
+      let seen: boolean[] = [];
+      const server = createServer(options, (req, res) => {
+        dictionaryModeForExpress(req, res);
+        seen = [hasFastProperties(req), hasFastProperties(res)];
+        res.end('ok');
+      });
+      await request(server).get('/').expect(200);
+      expect(seen).toEqual([true, true]);
+    }
+  });
+
+  onNode20('as the middleware dictionaryMode: every request of the app, then the next middleware', async () => {
+    const app = express();
+    app.use(dictionaryMode);
+    app.get('/', (req, res) => res.json({ fast: [hasFastProperties(req), hasFastProperties(res)] }));
+    await request(app).get('/').expect(200, { fast: [false, false] });
   });
 
   it('leaves alone what is not a Node request (a stand-in, a proxy, a frozen request), without throwing', async () => {
     const standIn = { query: { code: 'x' }, session: {} };
-    useDictionaryMode(standIn, undefined);
+    dictionaryModeForExpress(standIn, undefined);
     expect(Reflect.ownKeys(standIn)).toEqual(['query', 'session']);
+    if (process.versions.node.startsWith('20.')) expect(hasFastProperties(standIn)).toBe(true);
 
     const traps: string[] = [];
     await inExpressRoute((req, res) => {
@@ -80,10 +92,10 @@ describe('useDictionaryMode', () => {
         set: (target, key, value) => (traps.push(`set ${String(key)}`), Reflect.set(target, key, value)),
         deleteProperty: (target, key) => (traps.push(`delete ${String(key)}`), Reflect.deleteProperty(target, key)),
       });
-      useDictionaryMode(proxy, res);
+      dictionaryModeForExpress(proxy, res);
       // A frozen object with Express's request prototype: it cannot take the two symbols.
       const frozen = Object.freeze(Object.create(Object.getPrototypeOf(req) as object) as object);
-      expect(() => useDictionaryMode(frozen, undefined)).not.toThrow();
+      expect(() => dictionaryModeForExpress(frozen, undefined)).not.toThrow();
       expect(Reflect.ownKeys(frozen)).toEqual([]);
     });
     expect(traps).toEqual([]);
