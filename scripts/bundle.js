@@ -52,7 +52,7 @@ const LAZY_CHUNKS = {
     // What a login runs (the strategy methods' request-time half, its legs, requests to the provider, state
     // claims, profiles, redaction): neither require() nor a strategy's construction needs it (the token client
     // is built on first use).
-    { name: 'login-requests', modules: ['callback-leg', 'login-leg', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'deadlines', 'diagnostics', 'profile', 'redact'] },
+    { name: 'login-requests', modules: ['callback-leg', 'login-leg', 'request-shape', 'start-leg', 'state-claims', 'authorization-error', 'token-client', 'token-set', 'form', 'http', 'transport', 'deadlines', 'diagnostics', 'profile', 'redact'] },
     { name: 'mcp-client', modules: ['mcp-connection', 'mcp-discovery', 'mcp-registration'] },
     { name: 'cookie-state', modules: ['cookie-state-store'] },
   ],
