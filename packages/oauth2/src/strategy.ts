@@ -143,7 +143,6 @@ export type RegistrableStrategyOptions = Omit<ProviderStrategyOptions, 'clientID
 /** What `params` holds in a verify callback: the token response (minus refresh_token) and the TokenSet. */
 export type TokenParams = Record<string, unknown> & { tokenSet: TokenSet };
 
-
 /** What makes two client settings the same client (useClient). */
 const CLIENT_FIELDS = ['authorizationURL', 'tokenURL', 'clientID', 'clientSecret', 'clientAuthentication'] as const;
 
